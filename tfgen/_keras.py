@@ -1,0 +1,12 @@
+"""The single import point for Keras inside tfgen.
+
+TensorFlow Probability 0.25 works only with Keras 2. In TensorFlow 2.21,
+``tf.keras`` is Keras 3, so tfgen imports the Keras 2 package ``tf_keras``
+here and everywhere else does ``from tfgen._keras import keras``. Nothing
+in tfgen sets ``TF_USE_LEGACY_KERAS``: the user's own ``tf.keras`` is left
+alone.
+"""
+
+import tf_keras as keras
+
+__all__ = ["keras"]

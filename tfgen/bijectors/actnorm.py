@@ -1,0 +1,85 @@
+"""ActNorm: per-channel affine map with data-dependent initialisation (Glow)."""
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfgen import _validation
+
+tfb = tfp.bijectors
+
+
+class ActNorm(tfb.Bijector):
+  """Per-channel scale and shift, initialised from the first data batch.
+
+  With ``s = exp(log_scale)`` and ``b = shift`` (both of shape ``[C]``)::
+
+      forward:  y = x · s + b
+      inverse:  x = (y − b) / s
+      log|det ∂y/∂x| = N · Σ_c log_scale_c
+
+  where ``N`` is the number of positions per channel in the event (``H·W``
+  for images, ``T`` for sequences, 1 for vectors).
+
+  Data-dependent initialisation (Kingma & Dhariwal 2018, §3.1): the first
+  call to ``inverse`` (the data → latent direction, as in ``log_prob``) sets
+  ``b`` to the per-channel mean and ``s`` to the per-channel standard
+  deviation of its input, so that the latent has zero mean and unit variance
+  per channel on that batch. The statistics are all-reduced across replicas
+  under ``tf.distribute``, so every replica starts identical. The flag
+  ``initialized`` is a variable, so this works inside ``tf.function`` and is
+  saved in checkpoints. ``forward`` (sampling) never initialises.
+
+  Args:
+    channels: number of channels ``C`` (the last event dimension).
+    event_ndims: rank of the event: 3 for ``[H, W, C]``, 2 for ``[T, C]``,
+      1 for ``[C]``.
+  """
+
+  def __init__(self, channels, event_ndims=3, validate_args=False, name="actnorm"):
+    parameters = dict(locals())
+    self._channels = _validation.positive_int(channels, "channels")
+    self._event_ndims = _validation.one_of(event_ndims, "event_ndims", {1, 2, 3})
+    super().__init__(forward_min_event_ndims=event_ndims, is_constant_jacobian=True,
+                     validate_args=validate_args, parameters=parameters, name=name)
+    with tf.name_scope(name):
+      sync = dict(aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+      self.shift = tf.Variable(tf.zeros([channels]), name="shift", **sync)
+      self.log_scale = tf.Variable(tf.zeros([channels]), name="log_scale", **sync)
+      self.initialized = tf.Variable(False, trainable=False, name="initialized", **sync)
+
+  @classmethod
+  def _parameter_properties(cls, dtype=None):
+    return {}
+
+  def _initialize(self, y):
+    """Sets shift and log_scale from the per-channel moments of ``y``."""
+    axes = list(range(len(y.shape) - 1))
+    mean = tf.reduce_mean(y, axes)
+    mean_sq = tf.reduce_mean(tf.square(y), axes)
+    ctx = tf.distribute.get_replica_context()
+    if ctx is not None and ctx.num_replicas_in_sync > 1:
+      mean, mean_sq = ctx.all_reduce(tf.distribute.ReduceOp.MEAN, [mean, mean_sq])
+    var = tf.maximum(mean_sq - tf.square(mean), 0.)
+    return tf.group(self.shift.assign(mean),
+                    self.log_scale.assign(0.5 * tf.math.log(var + 1e-6)),
+                    self.initialized.assign(True))
+
+  def _positions(self, x):
+    return tf.cast(tf.reduce_prod(tf.shape(x)[-self._event_ndims:-1]), x.dtype)
+
+  def _forward(self, x):
+    return x * tf.exp(self.log_scale) + self.shift
+
+  def _maybe_initialize(self, y):
+    return tf.cond(self.initialized, tf.no_op, lambda: self._initialize(tf.stop_gradient(y)))
+
+  def _inverse(self, y):
+    with tf.control_dependencies([self._maybe_initialize(y)]):
+      return (y - self.shift) * tf.exp(-self.log_scale)
+
+  def _forward_log_det_jacobian(self, x):
+    return self._positions(x) * tf.reduce_sum(self.log_scale)
+
+  def _inverse_log_det_jacobian(self, y):
+    with tf.control_dependencies([self._maybe_initialize(y)]):
+      return -self._positions(y) * tf.reduce_sum(self.log_scale)

@@ -1,0 +1,8 @@
+"""Image flows as ``tf_keras.Model`` subclasses."""
+
+from tfgen.flows.base import FlowModel
+from tfgen.flows.glow import Glow
+from tfgen.flows.nice import NICE
+from tfgen.flows.realnvp import RealNVP
+
+__all__ = ["FlowModel", "Glow", "NICE", "RealNVP"]

@@ -1,0 +1,80 @@
+"""Glow (Kingma & Dhariwal 2018)."""
+
+from tfgen import _validation
+from tfgen.bijectors import ActNorm, AdditiveCoupling, AffineCoupling, DiagonalAffine
+from tfgen.bijectors import InvertibleConv1x1
+from tfgen.bijectors.factor_out import PRIORS
+from tfgen.flows.base import FlowModel
+from tfgen.flows.multiscale import check_squeezable, multiscale, squeeze_in
+
+
+class Glow(FlowModel):
+  """Glow as a ``tf_keras.Model``.
+
+  Each of ``levels`` levels is squeeze → ``steps_per_level`` × (ActNorm →
+  invertible 1×1 conv → coupling) → split (all but the last level), in the
+  data → latent direction. Couplings split channels; their conditioner is
+  conv3×3 → ReLU → conv1×1 → ReLU → zero-initialised conv3×3 with
+  ``hidden_channels`` channels. The half that leaves at a split gets a
+  Gaussian whose mean and log-scale come from the remaining half
+  (``split_prior='gaussian'``) or a standard normal (``'standard'``).
+
+  Args:
+    image_shape: ``(H, W, C)``; H and W divisible by ``2**levels``.
+    levels, steps_per_level, hidden_channels: the size of the flow.
+    coupling: ``'affine'`` or ``'additive'``.
+    lu: LU-decomposed 1×1 convolutions.
+    num_classes: make the model class-conditional: labels reach every
+      coupling's conditioner and a learned top prior (Glow's ``ycond``).
+    n_bits: model bit depth (Glow used 5 for CelebA-HQ, 8 elsewhere).
+    learn_top: learn the top prior's mean and scale.
+    split_prior: ``'gaussian'`` or ``'standard'``.
+
+  Example:
+
+  >>> model = Glow((28, 28, 1), levels=2, steps_per_level=4, hidden_channels=64)
+  >>> model.compile(tf_keras.optimizers.Adam(1e-3))
+  >>> model.fit(images, epochs=1)                    # uint8 [B, 28, 28, 1]
+  >>> model.sample(16, temperature=0.7, seed=[1, 2])   # uint8 [16, 28, 28, 1]
+  """
+
+  def __init__(self, image_shape, levels=3, steps_per_level=32, hidden_channels=512,
+               coupling="affine", lu=True, num_classes=None, n_bits=8, learn_top=False,
+               split_prior="gaussian", name="glow", **kwargs):
+    self.levels = _validation.positive_int(levels, "levels")
+    self.steps_per_level = _validation.positive_int(steps_per_level, "steps_per_level")
+    self.hidden_channels = _validation.positive_int(hidden_channels, "hidden_channels")
+    self.coupling = _validation.one_of(coupling, "coupling", {"affine", "additive"})
+    self.split_prior = _validation.one_of(split_prior, "split_prior", set(PRIORS))
+    self.lu, self.learn_top = bool(lu), bool(learn_top)
+    check_squeezable(image_shape, levels, "Glow(levels=%d)" % levels)
+    super().__init__(image_shape, n_bits=n_bits, num_classes=num_classes, name=name, **kwargs)
+
+  def _level(self, i, shape, last):
+    h, w, c = shape[0] // 2, shape[1] // 2, shape[2] * 4
+    coupling = AffineCoupling if self.coupling == "affine" else AdditiveCoupling
+    bijectors = [squeeze_in(f"l{i}")]
+    for j in range(self.steps_per_level):
+      p = f"l{i}_s{j}"
+      bijectors += [
+          ActNorm(c, name=p + "_actnorm"),
+          InvertibleConv1x1(c, lu=self.lu, name=p + "_conv1x1"),
+          coupling([h, w, c], mask="channel", parity=j % 2, hidden_channels=self.hidden_channels,
+                   condition_size=self.num_classes, name=p + "_coupling"),
+      ]
+    return bijectors, [h, w, c]
+
+  def _top(self, shape):
+    if not (self.learn_top or self.num_classes):
+      return None
+    return DiagonalAffine(shape, condition_size=self.num_classes, name="top_prior")
+
+  def _build_flow(self):
+    return multiscale(self.image_shape, self.levels, self._level, self.split_prior, self._top)
+
+  def get_config(self):
+    return {"image_shape": self.image_shape, "levels": self.levels,
+            "steps_per_level": self.steps_per_level, "hidden_channels": self.hidden_channels,
+            "coupling": self.coupling, "lu": self.lu, "num_classes": self.num_classes,
+            "n_bits": self.dequantize.parameters["n_bits"], "learn_top": self.learn_top,
+            "split_prior": self.split_prior}

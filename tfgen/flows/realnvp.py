@@ -1,0 +1,57 @@
+"""RealNVP (Dinh et al. 2017)."""
+
+from tfgen import _validation
+from tfgen.bijectors import AffineCoupling
+from tfgen.bijectors.factor_out import PRIORS
+from tfgen.flows.base import FlowModel
+from tfgen.flows.multiscale import check_squeezable, multiscale, squeeze_in
+
+
+class RealNVP(FlowModel):
+  """RealNVP's multi-scale affine-coupling flow as a ``tf_keras.Model``.
+
+  Each scale but the last is 3 checkerboard couplings → squeeze → 3 channel
+  couplings → factor out half the channels; the last scale is 4
+  checkerboard couplings (Dinh et al. 2017, §3.6). Masks alternate parity.
+  Data are mapped to logit space with ``α = 0.05`` (§4.1), counted in the
+  log-det. The factored-out halves are standard normal, as in the paper
+  (``split_prior='gaussian'`` uses Glow's learned conditional prior).
+
+  Args:
+    image_shape: ``(H, W, C)`` with H and W divisible by ``2**(levels-1)``.
+    levels: number of scales.
+    hidden_channels: width of each coupling's conditioner.
+    n_bits: model bit depth.
+    split_prior: ``'standard'`` or ``'gaussian'``.
+  """
+
+  _logit = True
+
+  def __init__(self, image_shape, levels=3, hidden_channels=64, n_bits=8,
+               split_prior="standard", name="realnvp", **kwargs):
+    self.levels = _validation.positive_int(levels, "levels")
+    self.hidden_channels = _validation.positive_int(hidden_channels, "hidden_channels")
+    self.split_prior = _validation.one_of(split_prior, "split_prior", set(PRIORS))
+    check_squeezable(image_shape, levels - 1, "RealNVP(levels=%d)" % levels)
+    super().__init__(image_shape, n_bits=n_bits, name=name, **kwargs)
+
+  def _couplings(self, i, shape, mask, count, tag):
+    return [AffineCoupling(shape, mask=mask, parity=j % 2, hidden_channels=self.hidden_channels,
+                           name=f"l{i}_{tag}{j}") for j in range(count)]
+
+  def _level(self, i, shape, last):
+    if last:
+      return self._couplings(i, shape, "checkerboard", 4, "checker"), shape
+    squeezed = [shape[0] // 2, shape[1] // 2, shape[2] * 4]
+    bijectors = (self._couplings(i, shape, "checkerboard", 3, "checker")
+                 + [squeeze_in(f"l{i}")]
+                 + self._couplings(i, squeezed, "channel", 3, "channel"))
+    return bijectors, squeezed
+
+  def _build_flow(self):
+    return multiscale(self.image_shape, self.levels, self._level, self.split_prior)
+
+  def get_config(self):
+    return {"image_shape": self.image_shape, "levels": self.levels,
+            "hidden_channels": self.hidden_channels,
+            "n_bits": self.dequantize.parameters["n_bits"], "split_prior": self.split_prior}
