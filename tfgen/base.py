@@ -13,6 +13,16 @@ def bits_per_dim(log_prob, num_dims):
   return -log_prob / (num_dims * math.log(2.))
 
 
+class _Held:
+  """Keeps distribution strategies from unwrapping mirrored variables when
+  they pass through merge_call / call_for_each_replica."""
+
+  __slots__ = ["variables"]
+
+  def __init__(self, variables):
+    self.variables = variables
+
+
 class StopOnNonFinite(keras.callbacks.Callback):
   """Stops ``fit`` once a step met a NaN/Inf loss or gradient.
 
@@ -79,28 +89,49 @@ class LikelihoodModel(keras.Model):
     x, labels = self._unpack(data)
     with tf.GradientTape() as tape:
       nll = -self.log_prob(x, labels=labels, training=True)
-      loss = tf.nn.compute_average_loss(nll)
+      # Optimise bits/dim (∝ NLL): gradient norms then do not grow with D,
+      # so one clipping threshold suits every image size.
+      loss = tf.nn.compute_average_loss(nll / (self.num_dims * math.log(2.)))
       if self.losses:
         loss += tf.nn.scale_regularization_loss(tf.add_n(self.losses))
     variables = self.trainable_variables
     grads = tape.gradient(loss, variables)
+    ctx = tf.distribute.get_replica_context()
+    multi = ctx is not None and ctx.num_replicas_in_sync > 1
+    if multi:
+      # Sum over replicas here, outside the skip-cond below: a cond may not
+      # contain a cross-replica sync. Then every replica sees the same
+      # gradients and makes the same skip decision.
+      grads = [g for g, _ in self.optimizer.aggregate_gradients(list(zip(grads, variables)))]
     finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads if g is not None]
                            + [tf.math.is_finite(loss)])
     bad = tf.cast(tf.logical_not(finite), tf.int32)
-    ctx = tf.distribute.get_replica_context()
-    if ctx is not None and ctx.num_replicas_in_sync > 1:
+    if multi:
       bad = ctx.all_reduce(tf.distribute.ReduceOp.SUM, bad)
     ok = tf.equal(bad, 0)
 
-    def apply():
-      self.optimizer.apply_gradients(zip(grads, variables))
+    def apply(replica_grads, held):
+      self.optimizer.apply_gradients(zip(replica_grads, held.variables),
+                                     skip_gradients_aggregation=multi)
       return tf.constant(True)
 
     def skip():
       self.nonfinite_steps.assign_add(1)
       return tf.constant(False)
 
-    tf.cond(ok, apply, skip)
+    if not multi:
+      tf.cond(ok, lambda: apply(grads, _Held(variables)), skip)
+    else:
+      # The optimizer update syncs replicas (merge_call), and a sync may not
+      # sit inside a replica-context cond: branch in cross-replica context,
+      # as Keras's LossScaleOptimizer does.
+      def cross_replica(strategy, replica_grads, held, replica_ok):
+        go = strategy.experimental_local_results(replica_ok)[0]
+        def apply_everywhere():
+          strategy.extended.call_for_each_replica(apply, args=(replica_grads, held))
+          return tf.constant(True)
+        tf.cond(go, apply_everywhere, skip)
+      ctx.merge_call(cross_replica, args=(grads, _Held(variables), ok))
     return self._record(tf.where(ok, nll, tf.zeros_like(nll)),
                         weight=tf.fill(tf.shape(nll), tf.cast(ok, nll.dtype)))
 
@@ -108,9 +139,13 @@ class LikelihoodModel(keras.Model):
     x, labels = self._unpack(data)
     return self._record(-self.log_prob(x, labels=labels, training=False))
 
-  def fit(self, *args, callbacks=None, **kwargs):
+  def _data_dependent_init(self, x, batch_size):
+    """Hook: initialise data-dependent layers from the first batch of ``x``."""
+
+  def fit(self, x=None, y=None, *args, callbacks=None, **kwargs):
+    self._data_dependent_init(x if y is None else (x, y), kwargs.get("batch_size"))
     callbacks = list(callbacks or [])
     if not any(isinstance(c, StopOnNonFinite) for c in callbacks):
       callbacks.append(StopOnNonFinite())
     self.nonfinite_steps.assign(0)
-    return super().fit(*args, callbacks=callbacks, **kwargs)
+    return super().fit(x, y, *args, callbacks=callbacks, **kwargs)

@@ -41,6 +41,7 @@ class ActNorm(tfb.Bijector):
     self._event_ndims = _validation.one_of(event_ndims, "event_ndims", {1, 2, 3})
     super().__init__(forward_min_event_ndims=event_ndims, is_constant_jacobian=True,
                      validate_args=validate_args, parameters=parameters, name=name)
+    self._known_initialized = False
     with tf.name_scope(name):
       sync = dict(aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
       self.shift = tf.Variable(tf.zeros([channels]), name="shift", **sync)
@@ -51,27 +52,46 @@ class ActNorm(tfb.Bijector):
   def _parameter_properties(cls, dtype=None):
     return {}
 
-  def _initialize(self, y):
-    """Sets shift and log_scale from the per-channel moments of ``y``."""
+  def _statistics(self, y):
+    """Per-channel mean and log-std of ``y``, averaged over all replicas."""
     axes = list(range(len(y.shape) - 1))
-    mean = tf.reduce_mean(y, axes)
-    mean_sq = tf.reduce_mean(tf.square(y), axes)
+    ctx = tf.distribute.get_replica_context()
+    across = ctx is not None and ctx.num_replicas_in_sync > 1
+    mean_over = lambda t: (ctx.all_reduce(tf.distribute.ReduceOp.MEAN, tf.reduce_mean(t, axes))
+                           if across else tf.reduce_mean(t, axes))
+    mean = mean_over(y)
+    var = mean_over(tf.square(y - mean))  # two passes: no E[y²] − E[y]² cancellation
+    return mean, 0.5 * tf.math.log(var + 1e-6)
+
+  def _maybe_initialize(self, y):
+    if self._known_initialized:
+      return tf.no_op()
+    y = tf.stop_gradient(y)
     ctx = tf.distribute.get_replica_context()
     if ctx is not None and ctx.num_replicas_in_sync > 1:
-      mean, mean_sq = ctx.all_reduce(tf.distribute.ReduceOp.MEAN, [mean, mean_sq])
-    var = tf.maximum(mean_sq - tf.square(mean), 0.)
-    return tf.group(self.shift.assign(mean),
-                    self.log_scale.assign(0.5 * tf.math.log(var + 1e-6)),
-                    self.initialized.assign(True))
+      # A cross-replica reduction may not sit inside tf.cond: compute always, select.
+      mean, log_std = self._statistics(y)
+      done = self.initialized
+      return tf.group(self.shift.assign(tf.where(done, self.shift, mean)),
+                      self.log_scale.assign(tf.where(done, self.log_scale, log_std)),
+                      self.initialized.assign(True))
+
+    def init():
+      mean, log_std = self._statistics(y)
+      return tf.group(self.shift.assign(mean), self.log_scale.assign(log_std),
+                      self.initialized.assign(True))
+    return tf.cond(self.initialized, tf.no_op, init)
+
+  def freeze_initialization(self):
+    """Once ``initialized`` is True, stop emitting the init check into new
+    traces (``fit`` calls this after its data-dependent init step)."""
+    self._known_initialized = bool(self.initialized.numpy())
 
   def _positions(self, x):
     return tf.cast(tf.reduce_prod(tf.shape(x)[-self._event_ndims:-1]), x.dtype)
 
   def _forward(self, x):
     return x * tf.exp(self.log_scale) + self.shift
-
-  def _maybe_initialize(self, y):
-    return tf.cond(self.initialized, tf.no_op, lambda: self._initialize(tf.stop_gradient(y)))
 
   def _inverse(self, y):
     with tf.control_dependencies([self._maybe_initialize(y)]):

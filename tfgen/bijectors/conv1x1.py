@@ -10,14 +10,17 @@ tfb = tfp.bijectors
 
 
 class InvertibleConv1x1(tfb.Bijector):
-  """A learned channel mixing ``y = W x`` applied at every position.
+  """A learned invertible channel mixing applied at every position.
 
   With ``W`` a ``C×C`` matrix acting on the channel vector at each of the
   ``N`` positions of the event (``N = H·W`` for images)::
 
-      forward:  y[..., :] = W x[..., :]
-      inverse:  x[..., :] = W⁻¹ y[..., :]
-      log|det ∂y/∂x| = N · log|det W|
+      inverse (data → latent):  z[..., :] = W x[..., :]
+      forward (latent → data):  x[..., :] = W⁻¹ z[..., :]
+      log|det ∂x/∂z| = −N · log|det W|
+
+  As in Glow, ``W`` itself acts in the density direction, so ``log_prob``
+  and its gradients never go through a matrix inverse; only sampling does.
 
   With ``lu=True`` (Kingma & Dhariwal 2018, §3.2) the matrix is stored as
   ``W = P L (U + diag(sign · exp(log_s)))`` with a fixed permutation ``P``,
@@ -88,11 +91,11 @@ class InvertibleConv1x1(tfb.Bijector):
     flat = tf.reshape(x, [-1, tf.shape(x)[-1]])
     return tf.reshape(tf.matmul(flat, matrix, transpose_b=True), tf.shape(x))
 
-  def _forward(self, x):
+  def _inverse(self, x):
     return self._mix(x, self.weight())
 
-  def _inverse(self, y):
-    return self._mix(y, tf.linalg.inv(self.weight()))
+  def _forward(self, z):
+    return self._mix(z, tf.linalg.inv(self.weight()))
 
-  def _forward_log_det_jacobian(self, x):
+  def _inverse_log_det_jacobian(self, x):
     return self._positions(x) * self._log_abs_det()

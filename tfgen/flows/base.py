@@ -4,8 +4,9 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfgen import _validation
+from tfgen._keras import keras
 from tfgen.base import LikelihoodModel, bits_per_dim
-from tfgen.bijectors import Dequantize, FactorOut
+from tfgen.bijectors import ActNorm, Dequantize, FactorOut
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
@@ -71,6 +72,39 @@ class FlowModel(LikelihoodModel):
 
   def _build_flow(self):
     raise NotImplementedError
+
+  def _actnorms(self):
+    return [m for m in self.bijector.submodules if isinstance(m, ActNorm)]
+
+  def _data_dependent_init(self, data, batch_size):
+    """Runs ActNorm's data-dependent init on the first batch, on every replica.
+
+    Done as its own distributed step before ``fit`` so that the training
+    step itself carries no initialisation code (and no per-step
+    cross-replica reduction).
+    """
+    actnorms = self._actnorms()
+    if not actnorms or all(bool(a.initialized.numpy()) for a in actnorms):
+      for a in actnorms:
+        a.freeze_initialization()
+      return
+    first = _first_batch(data, batch_size or 32)
+    if first is None:
+      return  # e.g. a generator: ActNorm initialises inside the first train step
+    strategy = self.distribute_strategy
+    dataset = tf.data.Dataset.from_tensors(first)
+    batch = next(iter(strategy.experimental_distribute_dataset(dataset)))
+
+    @tf.function
+    def init_step(batch):
+      def replica_fn(batch):
+        x, labels, _ = keras.utils.unpack_x_y_sample_weight(batch)
+        return self.log_prob(x, labels=labels)
+      strategy.run(replica_fn, args=(batch,))
+
+    init_step(batch)
+    for a in actnorms:
+      a.freeze_initialization()
 
   @property
   def data_levels(self):
@@ -144,3 +178,14 @@ class FlowModel(LikelihoodModel):
       raise ValueError(f"`seed` must be None or an int tensor of shape [2], got {seed!r}.")
     eps = tf.random.stateless_normal([n, self.num_dims], seed=seed)
     return self.decode(eps * float(temperature), labels=labels)
+
+
+def _first_batch(data, batch_size):
+  """The first batch of what ``fit`` was given, or None if unknown."""
+  if isinstance(data, tf.data.Dataset):
+    return next(iter(data))
+  if isinstance(data, tuple) and data and not isinstance(data[0], tf.data.Dataset):
+    return tuple(tf.convert_to_tensor(part[:batch_size]) for part in data)
+  if hasattr(data, "shape") and hasattr(data, "__getitem__"):
+    return tf.convert_to_tensor(data[:batch_size])
+  return None

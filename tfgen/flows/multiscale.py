@@ -3,13 +3,14 @@
 import tensorflow_probability as tfp
 
 from tfgen.bijectors import FactorOut, Squeeze
+from tfgen.flows.base import check_image_shape
 
 tfb = tfp.bijectors
 
 
 def check_squeezable(image_shape, squeezes, model):
   """Raises a ValueError unless H and W survive ``squeezes`` halvings."""
-  h, w, _ = image_shape
+  h, w, _ = check_image_shape(image_shape)
   div = 2 ** squeezes
   if h % div or w % div:
     raise ValueError(

@@ -1,0 +1,46 @@
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from tfgen.data import fashion_mnist  # noqa: E402
+
+
+def brute_force_log_det(fn, x):
+  """log|det ∂fn(x)/∂x| per example, from the full Jacobian (float64)."""
+  x = tf.constant(np.asarray(x))  # a new tensor: never a cached bijector input
+  with tf.GradientTape() as tape:
+    tape.watch(x)
+    y = fn(x)
+  jac = tape.batch_jacobian(y, x)
+  b = x.shape[0]
+  d_in = int(np.prod(x.shape[1:]))
+  d_out = int(np.prod(y.shape[1:]))
+  assert d_in == d_out, (x.shape, y.shape)
+  jac = tf.cast(tf.reshape(jac, [b, d_out, d_in]), tf.float64)
+  return tf.linalg.slogdet(jac)[1].numpy()
+
+
+def perturb(module, scale=0.2, seed=0):
+  """Sets every trainable variable to small random values, so zero-initialised
+  layers (which make couplings the identity) cannot hide bugs."""
+  rng = np.random.default_rng(seed)
+  for v in module.trainable_variables:
+    v.assign(rng.normal(scale=scale, size=v.shape).astype(v.dtype.as_numpy_dtype))
+
+
+def fresh(t):
+  """A copy that defeats TFP's bijector cache (it keys on tensor identity)."""
+  return tf.constant(np.asarray(t))
+
+
+@pytest.fixture(scope="session")
+def fmnist_available():
+  try:
+    fashion_mnist("test", batch_size=8, take=8)
+  except FileNotFoundError as e:
+    pytest.skip(f"Fashion-MNIST not installed: {e}")
+  return True

@@ -1,0 +1,160 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.conftest import brute_force_log_det, fresh, perturb
+from tfgen._keras import keras
+from tfgen.flows import NICE, Glow, RealNVP
+
+SMALL = {
+    "glow": lambda **kw: Glow((4, 4, 1), levels=2, steps_per_level=2, hidden_channels=8, **kw),
+    "glow_additive_dense_learntop": lambda **kw: Glow(
+        (4, 4, 2), levels=1, steps_per_level=2, hidden_channels=8, coupling="additive", lu=False,
+        learn_top=True, split_prior="standard", **kw),
+    "realnvp": lambda **kw: RealNVP((4, 4, 1), levels=2, hidden_channels=8, **kw),
+    "nice": lambda **kw: NICE((4, 4, 1), num_couplings=4, hidden_units=16, num_hidden_layers=2,
+                              **kw),
+}
+
+
+def _images(model, n=3, seed=0):
+  return np.random.default_rng(seed).integers(0, 256, size=(n,) + model.image_shape,
+                                              dtype=np.uint8)
+
+
+def _perturbed(name, **kw):
+  model = SMALL[name](**kw)
+  perturb(model, scale=0.1)
+  for v in model.variables:     # perturbed ActNorm stays as set: mark it initialised
+    if "initialized" in v.name:
+      v.assign(True)
+  return model
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_whole_flow_round_trip(name):
+  model = _perturbed(name)
+  y = tf.random.uniform((3,) + model.image_shape, 0., 256.)
+  z = model.bijector.inverse(y)
+  assert z.shape == [3, model.num_dims]
+  err = float(tf.reduce_max(tf.abs(model.bijector.forward(fresh(z)) - y)))
+  assert err < 1e-4 * 256  # float32 at data scale [0, 256): 1e-4 relative
+  np.testing.assert_allclose(model.bijector.forward(fresh(z)) / 256., y / 256., atol=1e-4)
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_log_prob_matches_brute_force_change_of_variables(name):
+  model = _perturbed(name)
+  y = tf.random.uniform((2,) + model.image_shape, 1., 255.)
+  z = model.bijector.inverse(fresh(y))
+  log_det = brute_force_log_det(model.bijector.inverse, y)
+  base = -0.5 * np.sum(np.square(z.numpy().astype(np.float64)), -1) \
+      - 0.5 * model.num_dims * np.log(2 * np.pi)
+  np.testing.assert_allclose(model.distribution.log_prob(fresh(y)), base + log_det, rtol=1e-4)
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_encode_decode_is_exact_and_sampling_is_reproducible(name):
+  model = _perturbed(name)
+  x = _images(model)
+  np.testing.assert_array_equal(model.decode(model.encode(x)), x)
+  a = model.sample(4, seed=[3, 4])
+  assert a.dtype == tf.uint8 and a.shape == (4,) + model.image_shape
+  np.testing.assert_array_equal(a, model.sample(4, seed=[3, 4]))
+  assert np.any(a.numpy() != model.sample(4, seed=[5, 6]).numpy())
+
+
+def test_bits_per_dim_of_fresh_model_and_temperature():
+  model = Glow((4, 4, 1), levels=1, steps_per_level=1, hidden_channels=4)
+  x = _images(model, n=64)
+  # ActNorm initialises on x; the flow is then a per-channel Gaussian fit: below uniform 8 bits.
+  bpd = model.bits_per_dim(x, seed=[1, 1]).numpy()
+  assert bpd.shape == (64,) and 7. < bpd.mean() < 8.3
+  hot, cold = model.sample(200, seed=[1, 2]), model.sample(200, temperature=0.3, seed=[1, 2])
+  assert np.std(cold.numpy().astype(float)) < np.std(hot.numpy().astype(float))
+
+
+def test_class_conditional_glow():
+  model = _perturbed("glow", num_classes=3)
+  x = _images(model, n=2)
+  lp0 = model.log_prob(x, labels=[0, 0], seed=[1, 2])
+  lp2 = model.log_prob(x, labels=[2, 2], seed=[1, 2])
+  assert float(tf.reduce_max(tf.abs(lp0 - lp2))) > 1e-3
+  np.testing.assert_array_equal(model.decode(model.encode(x, labels=[1, 2]), labels=[1, 2]), x)
+  s0 = model.sample(8, seed=[1, 2], labels=[0] * 8)
+  assert np.any(s0.numpy() != model.sample(8, seed=[1, 2], labels=[2] * 8).numpy())
+  with pytest.raises(ValueError, match="labels"):
+    model.log_prob(x)
+  with pytest.raises(ValueError, match="labels"):
+    model.log_prob(x, labels=[0, 3])
+  with pytest.raises(ValueError, match="labels"):
+    _perturbed("glow").log_prob(x, labels=[0, 1])
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.zeros((2, 4, 4), np.uint8), "shape"),
+    (np.zeros((2, 4, 5, 1), np.uint8), "shape"),
+    (np.zeros((2, 4, 4, 1), bool), "dtype"),
+    (np.full((2, 4, 4, 1), 0.5, np.float32), "whole numbers"),
+    (np.full((2, 4, 4, 1), np.nan, np.float32), "finite"),
+    (np.full((2, 4, 4, 1), 256, np.int32), r"\[0, 255\]"),
+    (np.full((2, 4, 4, 1), -1, np.int32), r"\[0, 255\]"),
+])
+def test_bad_input_raises_a_clear_value_error(bad, match):
+  model = SMALL["glow"]()
+  with pytest.raises(ValueError, match=match):
+    model.log_prob(bad)
+
+
+def test_float_whole_numbers_are_accepted():
+  model = SMALL["glow"]()
+  x = _images(model)
+  np.testing.assert_allclose(model.log_prob(x.astype(np.float32), seed=[1, 2]),
+                             model.log_prob(x, seed=[1, 2]), rtol=1e-6)
+
+
+def test_bad_constructor_arguments():
+  with pytest.raises(ValueError, match="divisible by 8"):
+    Glow((28, 28, 1), levels=3, steps_per_level=1, hidden_channels=4)
+  with pytest.raises(ValueError, match="image_shape"):
+    Glow((28, 28), levels=1)
+  with pytest.raises(ValueError, match="coupling"):
+    Glow((4, 4, 1), levels=1, coupling="spline")
+  with pytest.raises(ValueError, match="n_bits"):
+    Glow((4, 4, 1), levels=1, steps_per_level=1, hidden_channels=4, n_bits=0)
+  with pytest.raises(ValueError, match="temperature"):
+    SMALL["glow"]().sample(2, temperature=0.)
+  with pytest.raises(ValueError, match="seed"):
+    SMALL["glow"]().sample(2, seed=[1, 2, 3])
+
+
+def test_non_finite_loss_stops_fit_and_keeps_last_good_weights(capsys):
+  model = SMALL["realnvp"]()
+  model.compile(keras.optimizers.SGD(1e12))
+  x = np.random.default_rng(0).integers(0, 256, size=(64, 4, 4, 1)).astype(np.uint8)
+  seen = []
+
+  class Snapshot(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+      if int(self.model.nonfinite_steps.numpy()) == 0:
+        seen.append([v.numpy().copy() for v in self.model.trainable_variables])
+
+  history = model.fit(x, batch_size=8, epochs=5, verbose=0, callbacks=[Snapshot()])
+  assert int(model.nonfinite_steps.numpy()) >= 1
+  assert len(history.history["loss"]) < 5  # stopped early
+  assert "non-finite loss" in capsys.readouterr().err
+  assert all(np.all(np.isfinite(v.numpy())) for v in model.trainable_variables)
+  for kept, now in zip(seen[-1], model.trainable_variables):
+    np.testing.assert_array_equal(kept, now.numpy())
+
+
+def test_fit_and_evaluate_report_bits_per_dim():
+  model = SMALL["glow"]()
+  model.compile(keras.optimizers.Adam(1e-3))
+  x = np.random.default_rng(0).integers(0, 256, size=(32, 4, 4, 1)).astype(np.uint8)
+  history = model.fit(x, batch_size=16, epochs=2, verbose=0)
+  assert set(history.history) == {"loss", "bits_per_dim"}
+  result = model.evaluate(x, batch_size=16, verbose=0, return_dict=True)
+  np.testing.assert_allclose(result["bits_per_dim"], result["loss"] / (16 * np.log(2)),
+                             rtol=1e-5)
+  assert model.count_params() == sum(int(np.prod(v.shape)) for v in model.weights) > 3000
