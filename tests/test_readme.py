@@ -1,0 +1,25 @@
+"""The README's Python examples run as written."""
+
+import pathlib
+import re
+
+README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _blocks():
+  return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+
+
+def test_readme_has_examples_and_they_run(capsys):
+  blocks = _blocks()
+  assert len(blocks) >= 2
+  for code in blocks:
+    exec(compile(code, str(README), "exec"), {})
+  out = capsys.readouterr().out
+  assert "(256,)" in out and "True" in out and "bits_per_dim" in out
+
+
+def test_readme_commands_match_ci():
+  ci = (README.parent / ".ci" / "run").read_text()
+  assert "bash scripts/setup.sh && .venv/bin/python -m pytest" in README.read_text()
+  assert "bash scripts/setup.sh && .venv/bin/python -m pytest" in ci
