@@ -53,10 +53,13 @@ class InvertibleConv1x1(tfb.Bijector):
       c = channels
       lower_mask = tf.linalg.band_part(tf.ones([c, c]), -1, 0) - tf.eye(c)
       diag = tf.linalg.diag_part(lu_packed)
-      self._permutation = tf.transpose(tf.gather(tf.eye(c), perm))
+      # P and the signs are fixed, but drawn at random: keep them as
+      # (non-trainable) variables so checkpoints restore the same W.
+      self.permutation = tf.Variable(tf.transpose(tf.gather(tf.eye(c), perm)), trainable=False,
+                                     name="permutation")
+      self.sign_s = tf.Variable(tf.sign(diag), trainable=False, name="sign_s")
       self._lower_mask = lower_mask
       self._upper_mask = tf.transpose(lower_mask)
-      self._sign_s = tf.sign(diag)
       self.lower = tf.Variable(lu_packed * lower_mask, name="lower")
       self.upper = tf.Variable(lu_packed * self._upper_mask, name="upper")
       self.log_s = tf.Variable(tf.math.log(tf.abs(diag)), name="log_s")
@@ -74,8 +77,8 @@ class InvertibleConv1x1(tfb.Bijector):
     if not self._lu:
       return tf.convert_to_tensor(self.kernel)
     lower = self.lower * self._lower_mask + tf.eye(self._channels)
-    upper = self.upper * self._upper_mask + tf.linalg.diag(self._sign_s * tf.exp(self.log_s))
-    return self._permutation @ lower @ upper
+    upper = self.upper * self._upper_mask + tf.linalg.diag(self.sign_s * tf.exp(self.log_s))
+    return self.permutation @ lower @ upper
 
   def _log_abs_det(self):
     if self._lu:
