@@ -2,9 +2,9 @@
 
 TensorFlow Probability 0.25 works only with Keras 2. In TensorFlow 2.21,
 ``tf.keras`` is Keras 3, so tfgen imports the Keras 2 package ``tf_keras``
-here and everywhere else does ``from tfgen._keras import keras``. Nothing
-in tfgen sets ``TF_USE_LEGACY_KERAS``: the user's own ``tf.keras`` is left
-alone.
+here and everywhere else does ``from tfgen._keras import keras``. tfgen
+never switches the process to legacy Keras through environment variables:
+the user's own ``tf.keras`` is left alone.
 """
 
 import tf_keras as keras
