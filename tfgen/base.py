@@ -127,6 +127,7 @@ class LikelihoodModel(keras.Model):
       # as Keras's LossScaleOptimizer does.
       def cross_replica(strategy, replica_grads, held, replica_ok):
         go = strategy.experimental_local_results(replica_ok)[0]
+
         def apply_everywhere():
           strategy.extended.call_for_each_replica(apply, args=(replica_grads, held))
           return tf.constant(True)

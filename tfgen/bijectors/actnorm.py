@@ -1,14 +1,12 @@
 """ActNorm: per-channel affine map with data-dependent initialisation (Glow)."""
 
 import tensorflow as tf
-import tensorflow_probability as tfp
 
 from tfgen import _validation
+from tfgen.bijectors.base import Bijector
 
-tfb = tfp.bijectors
 
-
-class ActNorm(tfb.Bijector):
+class ActNorm(Bijector):
   """Per-channel scale and shift, initialised from the first data batch.
 
   With ``s = exp(log_scale)`` and ``b = shift`` (both of shape ``[C]``)::
@@ -47,10 +45,6 @@ class ActNorm(tfb.Bijector):
       self.shift = tf.Variable(tf.zeros([channels]), name="shift", **sync)
       self.log_scale = tf.Variable(tf.zeros([channels]), name="log_scale", **sync)
       self.initialized = tf.Variable(False, trainable=False, name="initialized", **sync)
-
-  @classmethod
-  def _parameter_properties(cls, dtype=None):
-    return {}
 
   def _statistics(self, y):
     """Per-channel mean and log-std of ``y``, averaged over all replicas."""

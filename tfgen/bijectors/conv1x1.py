@@ -1,15 +1,13 @@
 """Invertible 1×1 convolution (Glow), dense or LU-decomposed."""
 
 import tensorflow as tf
-import tensorflow_probability as tfp
 
 from tfgen import _validation
+from tfgen.bijectors.base import Bijector
 from tfgen._keras import keras
 
-tfb = tfp.bijectors
 
-
-class InvertibleConv1x1(tfb.Bijector):
+class InvertibleConv1x1(Bijector):
   """A learned invertible channel mixing applied at every position.
 
   With ``W`` a ``C×C`` matrix acting on the channel vector at each of the
@@ -63,10 +61,6 @@ class InvertibleConv1x1(tfb.Bijector):
       self.lower = tf.Variable(lu_packed * lower_mask, name="lower")
       self.upper = tf.Variable(lu_packed * self._upper_mask, name="upper")
       self.log_s = tf.Variable(tf.math.log(tf.abs(diag)), name="log_s")
-
-  @classmethod
-  def _parameter_properties(cls, dtype=None):
-    return {}
 
   @property
   def lu(self):

@@ -2,14 +2,12 @@
 
 import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
-from tensorflow_probability.python.internal import cache_util
 
 from tfgen import _validation
 from tfgen._keras import keras
+from tfgen.bijectors.base import OnePassBijector
 from tfgen.layers.conditioner import ConvConditioner, DenseConditioner
 
-tfb = tfp.bijectors
 
 MASKS = ("checkerboard", "channel")
 
@@ -73,13 +71,9 @@ class _ChannelSplit:
     return tf.concat(parts, axis=-1)
 
 
-class _Coupling(tfb.Bijector):
+class _Coupling(OnePassBijector):
   """Shared machinery: masking, the conditioner, one-pass log-dets."""
 
-  # forward/inverse also return their log-det, which the cache keeps, so
-  # `log_prob` through a TransformedDistribution runs each conditioner once.
-  _cache = cache_util.BijectorCacheWithGreedyAttrs(
-      forward_name="_augmented_forward", inverse_name="_augmented_inverse")
   _params_per_channel = None
 
   def __init__(self, event_shape, mask, parity, conditioner, hidden_channels, condition_size,
@@ -90,10 +84,8 @@ class _Coupling(tfb.Bijector):
                        f"sizes, got {event_shape!r}.")
     _validation.one_of(mask, "mask", set(MASKS))
     _validation.one_of(parity, "parity", {0, 1})
-    if condition_size is not None:
-      _validation.positive_int(condition_size, "condition_size")
     self._event_shape_in = event_shape
-    self._condition_size = condition_size
+    self._condition_size = self._validate_condition_size(condition_size)
     self._partition = (_Checkerboard if mask == "checkerboard" else _ChannelSplit)(
         event_shape, parity)
     super().__init__(forward_min_event_ndims=len(event_shape),
@@ -103,14 +95,6 @@ class _Coupling(tfb.Bijector):
     with tf.name_scope(name):
       self.conditioner = self._make_conditioner(conditioner, out, hidden_channels)
     self._check_conditioner(out)
-
-  @classmethod
-  def _parameter_properties(cls, dtype=None):
-    return {}
-
-  @property
-  def is_conditional(self):
-    return self._condition_size is not None
 
   def _make_conditioner(self, conditioner, out, hidden):
     if isinstance(conditioner, keras.layers.Layer):
@@ -142,9 +126,7 @@ class _Coupling(tfb.Bijector):
     return self.conditioner(h, condition=condition)
 
   def _params(self, x, condition):
-    if (condition is None) != (self._condition_size is None):
-      raise ValueError(f"{self.name} was built with condition_size={self._condition_size}; "
-                       f"`condition` must be {'given' if self._condition_size else 'None'}.")
+    self._check_condition(condition)
     out = self._run_conditioner(self._partition.conditioner_input(x), condition)
     return self._shift_and_log_scale(out)
 
@@ -169,24 +151,6 @@ class _Coupling(tfb.Bijector):
     if log_scale is None:
       return tf.zeros(tf.shape(x)[:-len(self._event_shape_in)], x.dtype)
     return self._sum_event(log_scale)
-
-  def _forward(self, x, **kwargs):
-    return self._augmented_forward(x, **kwargs)[0]
-
-  def _inverse(self, y, **kwargs):
-    return self._augmented_inverse(y, **kwargs)[0]
-
-  def _forward_log_det_jacobian(self, x, **kwargs):
-    cached = self._cache.forward_attributes(x, **kwargs)
-    if "fldj" not in cached:
-      cached.update(self._augmented_forward(x, **kwargs)[1])
-    return cached["fldj"]
-
-  def _inverse_log_det_jacobian(self, y, **kwargs):
-    cached = self._cache.inverse_attributes(y, **kwargs)
-    if "ildj" not in cached:
-      cached.update(self._augmented_inverse(y, **kwargs)[1])
-    return cached["ildj"]
 
 
 class AdditiveCoupling(_Coupling):

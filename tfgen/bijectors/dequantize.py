@@ -1,14 +1,12 @@
 """Dequantization of n-bit data, with all log-dets counted."""
 
 import tensorflow as tf
-import tensorflow_probability as tfp
 
 from tfgen import _validation
+from tfgen.bijectors.base import Bijector
 
-tfb = tfp.bijectors
 
-
-class Dequantize(tfb.Bijector):
+class Dequantize(Bijector):
   """Maps the model's real space onto the dequantized data cube ``[0, K)^D``.
 
   Discrete data ``x ∈ {0, …, K−1}^D`` with ``K = 2^n_bits`` is dequantized by
@@ -51,10 +49,6 @@ class Dequantize(tfb.Bijector):
     self._event_ndims = _validation.positive_int(event_ndims, "event_ndims")
     super().__init__(forward_min_event_ndims=event_ndims, is_constant_jacobian=not logit,
                      validate_args=validate_args, parameters=parameters, name=name)
-
-  @classmethod
-  def _parameter_properties(cls, dtype=None):
-    return {}
 
   @property
   def num_levels(self):

@@ -1,15 +1,13 @@
 """A learned, optionally conditional, diagonal affine map."""
 
 import tensorflow as tf
-import tensorflow_probability as tfp
 
 from tfgen import _validation
+from tfgen.bijectors.base import Bijector
 from tfgen._keras import keras
 
-tfb = tfp.bijectors
 
-
-class DiagonalAffine(tfb.Bijector):
+class DiagonalAffine(Bijector):
   """Elementwise ``y = μ + exp(ρ) ⊙ x`` with learned (conditional) ``μ, ρ``.
 
   With an optional conditioning vector ``c`` (for example a class one-hot)::
@@ -34,8 +32,7 @@ class DiagonalAffine(tfb.Bijector):
                name="diagonal_affine"):
     parameters = dict(locals())
     self._shape = [_validation.positive_int(d, "event_shape entry") for d in event_shape]
-    self._condition_size = (None if condition_size is None else
-                            _validation.positive_int(condition_size, "condition_size"))
+    self._condition_size = self._validate_condition_size(condition_size)
     super().__init__(forward_min_event_ndims=len(self._shape),
                      is_constant_jacobian=condition_size is None,
                      validate_args=validate_args, parameters=parameters, name=name)
@@ -50,18 +47,8 @@ class DiagonalAffine(tfb.Bijector):
                                                  use_bias=False)
         self.condition_proj.build([None, condition_size])
 
-  @classmethod
-  def _parameter_properties(cls, dtype=None):
-    return {}
-
-  @property
-  def is_conditional(self):
-    return self._condition_size is not None
-
   def _params(self, condition):
-    if (condition is None) != (self._condition_size is None):
-      raise ValueError(f"{self.name} was built with condition_size={self._condition_size}; "
-                       f"`condition` must be {'given' if self._condition_size else 'None'}.")
+    self._check_condition(condition)
     if condition is None:
       return self.shift, self.log_scale
     delta = tf.reshape(self.condition_proj(condition), [-1, 2] + self._shape)

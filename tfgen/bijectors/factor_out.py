@@ -1,18 +1,16 @@
 """Multi-scale factoring-out: half the channels leave the flow at each level."""
 
 import tensorflow as tf
-import tensorflow_probability as tfp
-from tensorflow_probability.python.internal import cache_util
 
 from tfgen import _validation
 from tfgen._keras import keras
+from tfgen.bijectors.base import OnePassBijector
 
-tfb = tfp.bijectors
 
 PRIORS = ("gaussian", "standard")
 
 
-class FactorOut(tfb.Bijector):
+class FactorOut(OnePassBijector):
   """Splits an image event, sending half its channels straight to the latent.
 
   In the data → latent direction (``inverse``), an event ``x`` of shape
@@ -42,9 +40,6 @@ class FactorOut(tfb.Bijector):
     prior: ``'gaussian'`` or ``'standard'``.
   """
 
-  _cache = cache_util.BijectorCacheWithGreedyAttrs(
-      forward_name="_augmented_forward", inverse_name="_augmented_inverse")
-
   def __init__(self, event_shape, inner, prior="gaussian", validate_args=False,
                name="factor_out"):
     parameters = dict(locals())
@@ -69,10 +64,6 @@ class FactorOut(tfb.Bijector):
         self.prior_net = keras.layers.Conv2D(2 * self._left, 3, padding="same",
                                              kernel_initializer="zeros")
         self.prior_net.build([None, h, w, self._kept])
-
-  @classmethod
-  def _parameter_properties(cls, dtype=None):
-    return {}
 
   @property
   def inner(self):
@@ -115,24 +106,6 @@ class FactorOut(tfb.Bijector):
     if rho is not None:
       fldj += tf.reduce_sum(rho, axis=[-3, -2, -1])
     return tf.concat([x_a, x_b], axis=-1), {"fldj": fldj, "ildj": -fldj}
-
-  def _forward(self, z, **kwargs):
-    return self._augmented_forward(z, **kwargs)[0]
-
-  def _inverse(self, x, **kwargs):
-    return self._augmented_inverse(x, **kwargs)[0]
-
-  def _forward_log_det_jacobian(self, z, **kwargs):
-    cached = self._cache.forward_attributes(z, **kwargs)
-    if "fldj" not in cached:
-      cached.update(self._augmented_forward(z, **kwargs)[1])
-    return cached["fldj"]
-
-  def _inverse_log_det_jacobian(self, x, **kwargs):
-    cached = self._cache.inverse_attributes(x, **kwargs)
-    if "ildj" not in cached:
-      cached.update(self._augmented_inverse(x, **kwargs)[1])
-    return cached["ildj"]
 
   def _forward_event_shape(self, input_shape):
     return input_shape[:-1].concatenate(self._shape)

@@ -1,14 +1,12 @@
 """Squeeze: trade spatial resolution for channels."""
 
 import tensorflow as tf
-import tensorflow_probability as tfp
 
 from tfgen import _validation
+from tfgen.bijectors.base import Bijector
 
-tfb = tfp.bijectors
 
-
-class Squeeze(tfb.Bijector):
+class Squeeze(Bijector):
   """Space-to-depth reshaping of an image event, and its inverse.
 
   For factor f, ``forward`` maps an event of shape ``[H, W, C]`` to
@@ -34,10 +32,6 @@ class Squeeze(tfb.Bijector):
   @property
   def factor(self):
     return self._factor
-
-  @classmethod
-  def _parameter_properties(cls, dtype=None):
-    return {}
 
   def _check_divisible(self, shape):
     f = self._factor

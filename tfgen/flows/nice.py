@@ -5,6 +5,7 @@ import tensorflow_probability as tfp
 from tfgen import _validation
 from tfgen.bijectors import AdditiveCoupling, DiagonalAffine
 from tfgen.flows.base import FlowModel
+from tfgen.layers import DenseConditioner
 
 tfb = tfp.bijectors
 
@@ -34,7 +35,8 @@ class NICE(FlowModel):
     d = self.num_dims
     couplings = []
     for j in range(self.num_couplings):
-      net = lambda out: _mlp(out, self.hidden_units, self.num_hidden_layers)
+      net = lambda out: DenseConditioner(out, hidden_units=self.hidden_units,
+                                         num_hidden_layers=self.num_hidden_layers)
       couplings.append(AdditiveCoupling([d], mask="checkerboard", parity=j % 2, conditioner=net,
                                         name=f"coupling{j}"))
     return tfb.Chain([tfb.Reshape(event_shape_out=list(self.image_shape), event_shape_in=[d],
@@ -46,7 +48,3 @@ class NICE(FlowModel):
             "hidden_units": self.hidden_units, "num_hidden_layers": self.num_hidden_layers,
             "n_bits": self.dequantize.parameters["n_bits"]}
 
-
-def _mlp(out, units, layers):
-  from tfgen.layers import DenseConditioner
-  return DenseConditioner(out, hidden_units=units, num_hidden_layers=layers)
