@@ -1,0 +1,5 @@
+"""Autoregressive models whose call returns a distribution over the input."""
+
+from tfgen.autoregressive.pixelcnn import PixelCNN
+
+__all__ = ["PixelCNN"]
