@@ -30,6 +30,12 @@ def _position(t, width, channels):
   return i, j, c
 
 
+def _at(t, i, j, c):
+  """``t[:, i, j, c]`` (an XLA dynamic slice with static size)."""
+  begin = tf.stack([0, i, j, c] + [0] * (t.shape.rank - 4))
+  return tf.slice(t, begin, [-1, 1, 1, 1] + [-1] * (t.shape.rank - 4))[:, 0, 0, 0]
+
+
 def _put_subpixel(images, i, j, c, values):
   b = tf.range(tf.shape(images)[0])
   index = tf.stack([b] + [tf.fill(tf.shape(b), s) for s in (i, j, c)], 1)
@@ -41,8 +47,8 @@ def sample_naive(logits_fn, images, start, noise, temperature):
   _, h, w, c = images.shape
   def body(t, images):
     i, j, k = _position(t, w, c)
-    logits = logits_fn(images)[:, i, j, k]
-    value = tf.argmax(logits / temperature + noise[:, i, j, k], axis=-1, output_type=tf.int32)
+    logits = _at(logits_fn(images), i, j, k)
+    value = tf.argmax(logits / temperature + _at(noise, i, j, k), axis=-1, output_type=tf.int32)
     return t + 1, _put_subpixel(images, i, j, k, value)
   return tf.while_loop(lambda t, _: t < h * w * c, body, (start, images))[1]
 
@@ -59,8 +65,8 @@ def sample_cached(stack, head_fn, scale_fn, images, start, noise, temperature, c
   def body(t, images, cache):
     i, j, k = _position(t, w, c)
     features, cache = stack.step(cache, i, j, condition)
-    logits = head_fn(features)[:, k]
-    value = tf.argmax(logits / temperature + noise[:, i, j, k], axis=-1, output_type=tf.int32)
+    logits = tf.gather(head_fn(features), k, axis=1)
+    value = tf.argmax(logits / temperature + _at(noise, i, j, k), axis=-1, output_type=tf.int32)
     images = _put_subpixel(images, i, j, k, value)
     cache = stack.write(cache, i, j, k, scale_fn(value))
     row_done = tf.logical_and(tf.equal(j, w - 1), tf.equal(k, c - 1))

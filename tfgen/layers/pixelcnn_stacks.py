@@ -18,6 +18,21 @@ from tfgen._keras import keras
 from tfgen.layers.masked_conv import MaskedConv2D
 
 
+def _window(t, i, j, height, width):
+  """``t[:, i:i+height, j:j+width]`` with static sizes (an XLA dynamic slice)."""
+  return tf.slice(t, tf.stack([0, i, j, 0]), [-1, height, width, -1])
+
+
+def _at(t, i, j):
+  """``t[:, i, j]`` for tensor ``i, j``."""
+  return _window(t, i, j, 1, 1)[:, 0, 0]
+
+
+def _rows(t, i, height):
+  """``t[:, i:i+height]`` with a static height."""
+  return tf.slice(t, tf.stack([0, i, 0, 0]), [-1, height, -1, -1])
+
+
 def _put(cache, i, j, values):
   """``cache[b, i, j] = values[b]`` for every ``b`` (values ``[B, C]``)."""
   b = tf.range(tf.shape(values)[0])
@@ -90,8 +105,8 @@ class PixelCNNStack(_Conditioned):
     for n, conv in enumerate(self.convs):
       k = conv.kernel_size[0]
       p = k // 2
-      out = tf.nn.relu(conv.valid(cache[n][:, i:i + k, j:j + k]) + self._bias(n, condition))
-      h = out[:, 0, 0] if n == 0 else cache[n][:, i + p, j + p] + out[:, 0, 0]
+      out = tf.nn.relu(conv.valid(_window(cache[n], i, j, k, k)) + self._bias(n, condition))
+      h = out[:, 0, 0] if n == 0 else _at(cache[n], i + p, j + p) + out[:, 0, 0]
       if n + 1 < self.num_layers:
         q = self.convs[n + 1].kernel_size[0] // 2
         cache[n + 1] = _put(cache[n + 1], i + q, j + q, h)
@@ -170,10 +185,10 @@ class GatedPixelCNNStack(_Conditioned):
     vin, hin, links = self._split(cache)
     p, h = self.k // 2, None
     for n in range(self.num_layers):
-      h_pre = (self.hconvs[n].valid(hin[n][:, i:i + 1, j:j + self.k])[:, 0, 0]
-               + links[n][:, i, j] + self._bias(2 * n + 1, condition, spatial=False))
+      h_pre = (self.hconvs[n].valid(_window(hin[n], i, j, 1, self.k))[:, 0, 0]
+               + _at(links[n], i, j) + self._bias(2 * n + 1, condition, spatial=False))
       out = self.houts[n].valid(_gate(h_pre)[:, None, None, :])[:, 0, 0]
-      h = out if n == 0 else hin[n][:, i, j + p] + out
+      h = out if n == 0 else _at(hin[n], i, j + p) + out
       if n + 1 < self.num_layers:
         hin[n + 1] = _put(hin[n + 1], i, j + p, h)
     return h, vin + hin + links
@@ -193,7 +208,7 @@ class GatedPixelCNNStack(_Conditioned):
     p = self.k // 2
     below = tf.minimum(i + 1, tf.shape(links[0])[1] - 1)  # the last row's link is never read
     for n in range(self.num_layers):
-      v_pre = self.vconvs[n].valid(vin[n][:, i:i + self.k]) + self._bias(2 * n, condition)
+      v_pre = self.vconvs[n].valid(_rows(vin[n], i, self.k)) + self._bias(2 * n, condition)
       links[n] = _put_row(links[n], below, self.links[n](v_pre)[:, 0])
       if n + 1 < self.num_layers:
         row = tf.pad(_gate(v_pre)[:, 0], [[0, 0], [p, p], [0, 0]])
