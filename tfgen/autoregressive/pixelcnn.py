@@ -116,10 +116,9 @@ class PixelCNN(LikelihoodModel):
   def _head(self, features):
     """``[..., F]`` features → logits ``[..., C, K]``."""
     h = tf.nn.relu(features)
-    h = tf.nn.relu(self.head_hidden(h) if h.shape.rank == 4 else
-                   self.head_hidden.valid(h[:, None, None, :])[:, 0, 0])
-    out = self.head_out(h) if h.shape.rank == 4 else self.head_out.valid(
-        h[:, None, None, :])[:, 0, 0]
+    spatial = h.shape.rank == 4  # whole images, or one position [B, F] when sampling
+    h = tf.nn.relu(self.head_hidden(h) if spatial else self.head_hidden.position(h))
+    out = self.head_out(h) if spatial else self.head_out.position(h)
     return tf.reshape(out, tf.concat([tf.shape(out)[:-1], [self.image_shape[2],
                                                             self.num_levels]], 0))
 

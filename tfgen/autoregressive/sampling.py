@@ -60,7 +60,7 @@ def sample_cached(stack, head_fn, scale_fn, images, start, noise, temperature, c
   levels to the network's input scale.
   """
   _, h, w, c = images.shape
-  cache = stack.init_cache(scale_fn(images), condition)
+  cache = stack.init_cache(scale_fn(images), condition, start // (w * c))
 
   def body(t, images, cache):
     i, j, k = _position(t, w, c)

@@ -114,6 +114,13 @@ class MaskedConv2D(keras.layers.Conv2D):
     """The layer on an unpadded window: ``[B, kh, kw + n − 1, C]`` → ``[B, 1, n, F]``."""
     return self._finish(tf.nn.conv2d(window, self.masked_kernel(), 1, "VALID"))
 
+  def position(self, window):
+    """One output position from its full ``[B, kh, kw, C]`` window (or a
+    ``[B, C]`` vector for 1×1 kernels), as a matmul: ``[B, F]``."""
+    flat = tf.reshape(window, [tf.shape(window)[0], -1])
+    kernel = tf.reshape(self.masked_kernel(), [-1, self.filters])
+    return self._finish(tf.matmul(flat, kernel))
+
   def get_config(self):
     config = super().get_config()
     config.pop("padding", None)

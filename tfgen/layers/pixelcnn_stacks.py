@@ -91,7 +91,7 @@ class PixelCNNStack(_Conditioned):
       h = out if n == 0 else h + out
     return (h, inputs) if record else h
 
-  def init_cache(self, x, condition):
+  def init_cache(self, x, condition, row=0):
     _, inputs = self(x, condition, record=True)
     cache = []
     for conv, inp in zip(self.convs, inputs):
@@ -105,8 +105,9 @@ class PixelCNNStack(_Conditioned):
     for n, conv in enumerate(self.convs):
       k = conv.kernel_size[0]
       p = k // 2
-      out = tf.nn.relu(conv.valid(_window(cache[n], i, j, k, k)) + self._bias(n, condition))
-      h = out[:, 0, 0] if n == 0 else _at(cache[n], i + p, j + p) + out[:, 0, 0]
+      out = tf.nn.relu(conv.position(_window(cache[n], i, j, k, k))
+                       + self._bias(n, condition, spatial=False))
+      h = out if n == 0 else _at(cache[n], i + p, j + p) + out
       if n + 1 < self.num_layers:
         q = self.convs[n + 1].kernel_size[0] // 2
         cache[n + 1] = _put(cache[n + 1], i + q, j + q, h)
@@ -170,47 +171,55 @@ class GatedPixelCNNStack(_Conditioned):
       h = out if n == 0 else h + out
     return (h, (vins, hins, links)) if record else h
 
-  def init_cache(self, x, condition):
+  # Cache: the vertical stack's padded inputs over the whole image (updated
+  # once per finished row), and for the row being generated only, the
+  # horizontal stack's padded inputs and the links from the row above. The
+  # horizontal stack never reads another row, so per-step updates touch
+  # [B, W, C]-sized tensors, not whole images.
+
+  def init_cache(self, x, condition, row=0):
     _, (vins, hins, links) = self(x, condition, record=True)
     p = self.k // 2
     vin = [tf.pad(t, [[0, 0], [p, p], [p, p], [0, 0]]) for t in vins]
-    hin = [tf.pad(t, [[0, 0], [0, 0], [p, p], [0, 0]]) for t in hins]
-    return vin + hin + links
+    hrow = [tf.pad(_rows(t, row, 1)[:, 0], [[0, 0], [p, p], [0, 0]]) for t in hins]
+    link_row = [_rows(t, row, 1)[:, 0] for t in links]
+    return vin + hrow + link_row
 
   def _split(self, cache):
     n = self.num_layers
     return list(cache[:n]), list(cache[n:2 * n]), list(cache[2 * n:])
 
   def step(self, cache, i, j, condition):
-    vin, hin, links = self._split(cache)
+    vin, hrow, link_row = self._split(cache)
     p, h = self.k // 2, None
     for n in range(self.num_layers):
-      h_pre = (self.hconvs[n].valid(_window(hin[n], i, j, 1, self.k))[:, 0, 0]
-               + _at(links[n], i, j) + self._bias(2 * n + 1, condition, spatial=False))
-      out = self.houts[n].valid(_gate(h_pre)[:, None, None, :])[:, 0, 0]
-      h = out if n == 0 else _at(hin[n], i, j + p) + out
+      window = tf.slice(hrow[n], tf.stack([0, j, 0]), [-1, self.k, -1])
+      h_pre = (self.hconvs[n].position(window) + tf.gather(link_row[n], j, axis=1)
+               + self._bias(2 * n + 1, condition, spatial=False))
+      out = self.houts[n].position(_gate(h_pre))
+      h = out if n == 0 else tf.gather(hrow[n], j + p, axis=1) + out
       if n + 1 < self.num_layers:
-        hin[n + 1] = _put(hin[n + 1], i, j + p, h)
-    return h, vin + hin + links
+        hrow[n + 1] = _put_row(hrow[n + 1], j + p, h)  # hrow[n+1][:, j+p] = h
+    return h, vin + hrow + link_row
 
   def write(self, cache, i, j, c, value):
-    vin, hin, links = self._split(cache)
+    vin, hrow, link_row = self._split(cache)
     p = self.k // 2
     b = tf.range(tf.shape(value)[0])
     at = lambda *t: tf.stack([b] + [tf.fill(tf.shape(b), s) for s in t], 1)
     vin[0] = tf.tensor_scatter_nd_update(vin[0], at(i + p, j + p, c), value)
-    hin[0] = tf.tensor_scatter_nd_update(hin[0], at(i, j + p, c), value)
-    return vin + hin + links
+    hrow[0] = tf.tensor_scatter_nd_update(hrow[0], at(j + p, c), value)
+    return vin + hrow + link_row
 
   def end_row(self, cache, i, condition):
-    """Row ``i`` is complete: run the vertical stack over it."""
-    vin, hin, links = self._split(cache)
+    """Row ``i`` is complete: run the vertical stack over it, giving the
+    links the next row's horizontal stack reads."""
+    vin, hrow, link_row = self._split(cache)
     p = self.k // 2
-    below = tf.minimum(i + 1, tf.shape(links[0])[1] - 1)  # the last row's link is never read
     for n in range(self.num_layers):
       v_pre = self.vconvs[n].valid(_rows(vin[n], i, self.k)) + self._bias(2 * n, condition)
-      links[n] = _put_row(links[n], below, self.links[n](v_pre)[:, 0])
+      link_row[n] = self.links[n](v_pre)[:, 0]
       if n + 1 < self.num_layers:
         row = tf.pad(_gate(v_pre)[:, 0], [[0, 0], [p, p], [0, 0]])
         vin[n + 1] = _put_row(vin[n + 1], i + p, row)
-    return vin + hin + links
+    return vin + hrow + link_row
