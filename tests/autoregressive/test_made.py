@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfgen.autoregressive import MADE
 
 
 def perturb_biases(model, scale=0.5):
@@ -11,7 +12,6 @@ def perturb_biases(model, scale=0.5):
   for v in model.trainable_variables:
     if "bias" in v.name:
       v.assign(rng.normal(scale=scale, size=v.shape).astype("float32"))
-from tfgen.autoregressive import MADE
 
 
 @pytest.mark.parametrize("order", ["left-to-right", "right-to-left", "random", [3, 0, 5, 1, 4, 2]])

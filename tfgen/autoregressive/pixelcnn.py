@@ -4,7 +4,6 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfgen import _validation
-from tfgen._keras import keras
 from tfgen.autoregressive import sampling
 from tfgen.base import LikelihoodModel
 from tfgen.flows.base import check_image_shape

@@ -45,6 +45,7 @@ def _put_subpixel(images, i, j, c, values):
 def sample_naive(logits_fn, images, start, noise, temperature):
   """``logits_fn(images) → [B, H, W, C, K]``; fills ``images`` from sub-pixel ``start``."""
   _, h, w, c = images.shape
+
   def body(t, images):
     i, j, k = _position(t, w, c)
     logits = _at(logits_fn(images), i, j, k)

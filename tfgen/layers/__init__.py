@@ -2,5 +2,7 @@
 
 from tfgen.layers.conditioner import ConvConditioner, DenseConditioner
 from tfgen.layers.masked_conv import MaskedConv2D, pixelcnn_mask
+from tfgen.layers.pixelcnn_stacks import GatedPixelCNNStack, PixelCNNStack
 
-__all__ = ["ConvConditioner", "DenseConditioner", "MaskedConv2D", "pixelcnn_mask"]
+__all__ = ["ConvConditioner", "DenseConditioner", "GatedPixelCNNStack", "MaskedConv2D",
+           "PixelCNNStack", "pixelcnn_mask"]
