@@ -80,9 +80,13 @@ class LikelihoodModel(keras.Model):
     x, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
     return x, labels
 
-  def _record(self, nll, weight=None):
+  def _event_dims(self, x):
+    """``D`` for bits/dim: scored dimensions per example of batch ``x``."""
+    return float(self.num_dims)
+
+  def _record(self, nll, dims, weight=None):
     self.loss_tracker.update_state(nll, sample_weight=weight)
-    self.bpd_tracker.update_state(nll / (self.num_dims * math.log(2.)), sample_weight=weight)
+    self.bpd_tracker.update_state(nll / (dims * math.log(2.)), sample_weight=weight)
     return {m.name: m.result() for m in self.metrics}
 
   def train_step(self, data):
@@ -91,7 +95,8 @@ class LikelihoodModel(keras.Model):
       nll = -self.log_prob(x, labels=labels, training=True)
       # Optimise bits/dim (∝ NLL): gradient norms then do not grow with D,
       # so one clipping threshold suits every image size.
-      loss = tf.nn.compute_average_loss(nll / (self.num_dims * math.log(2.)))
+      dims = self._event_dims(x)
+      loss = tf.nn.compute_average_loss(nll / (dims * math.log(2.)))
       if self.losses:
         loss += tf.nn.scale_regularization_loss(tf.add_n(self.losses))
     variables = self.trainable_variables
@@ -133,12 +138,12 @@ class LikelihoodModel(keras.Model):
           return tf.constant(True)
         tf.cond(go, apply_everywhere, skip)
       ctx.merge_call(cross_replica, args=(grads, _Held(variables), ok))
-    return self._record(tf.where(ok, nll, tf.zeros_like(nll)),
+    return self._record(tf.where(ok, nll, tf.zeros_like(nll)), dims,
                         weight=tf.fill(tf.shape(nll), tf.cast(ok, nll.dtype)))
 
   def test_step(self, data):
     x, labels = self._unpack(data)
-    return self._record(-self.log_prob(x, labels=labels, training=False))
+    return self._record(-self.log_prob(x, labels=labels, training=False), self._event_dims(x))
 
   def _data_dependent_init(self, x, batch_size):
     """Hook: initialise data-dependent layers from the first batch of ``x``."""

@@ -2,5 +2,6 @@
 
 from tfgen.autoregressive.made import MADE
 from tfgen.autoregressive.pixelcnn import PixelCNN
+from tfgen.autoregressive.wavenet import WaveNet
 
-__all__ = ["MADE", "PixelCNN"]
+__all__ = ["MADE", "PixelCNN", "WaveNet"]

@@ -1,0 +1,41 @@
+"""Dilated causal 1-D convolution (WaveNet)."""
+
+import tensorflow as tf
+
+from tfgen import _validation
+from tfgen._keras import keras
+
+
+class CausalConv1D(keras.layers.Conv1D):
+  """``y_t = act(b + Σ_{m=0}^{k−1} W_m · x_{t − (k−1−m)·d})``, zero before t = 0.
+
+  A ``Conv1D`` with ``'causal'`` padding: output ``t`` depends on inputs at
+  ``t, t−d, …, t−(k−1)d`` only (``d`` = ``dilation_rate``). Stacking
+  dilations 1, 2, …, 2^(L−1) gives a receptive field of ``(k−1)(2^L − 1) + 1``
+  samples (van den Oord et al. 2016, WaveNet §2.1).
+
+  :meth:`step` computes one output from its ``k`` taps, so generation can
+  keep a queue of past inputs per layer instead of recomputing the past.
+
+  Example:
+
+  >>> CausalConv1D(16, 2, dilation_rate=4)(tf.zeros([1, 100, 8])).shape
+  TensorShape([1, 100, 16])
+  """
+
+  def __init__(self, filters, kernel_size=2, dilation_rate=1, **kwargs):
+    if kwargs.pop("padding", "causal") != "causal":
+      raise ValueError("CausalConv1D always uses padding='causal'.")
+    _validation.positive_int(filters, "filters")
+    _validation.positive_int(kernel_size, "kernel_size")
+    _validation.positive_int(dilation_rate, "dilation_rate")
+    super().__init__(filters, kernel_size, dilation_rate=dilation_rate, padding="causal",
+                     **kwargs)
+
+  def step(self, taps):
+    """One output ``[B, F]`` from taps ``[B, k, C]`` at times ``t−(k−1)d, …, t``."""
+    flat = tf.reshape(taps, [tf.shape(taps)[0], -1])
+    out = tf.matmul(flat, tf.reshape(self.kernel, [-1, self.filters]))
+    if self.use_bias:
+      out = out + self.bias
+    return self.activation(out) if self.activation is not None else out
