@@ -75,3 +75,24 @@ def discrete_batch(x, event_shape, num_levels, name="x"):
   ops = [tf.debugging.Assert(c(), [m]) for c, m in checks + [(in_range, range_msg + ".")]]
   with tf.control_dependencies(ops):
     return tf.cast(x, tf.int32)
+
+
+def temperature(value):
+  """Returns a positive float temperature, or raises a ValueError."""
+  try:
+    t = float(value)
+  except (TypeError, ValueError):
+    t = float("nan")
+  if not t > 0:
+    raise ValueError(f"`temperature` must be > 0, got {value!r}.")
+  return t
+
+
+def seed(value):
+  """A stateless seed: an int tensor of shape ``[2]``; one is drawn if None."""
+  if value is None:
+    return tf.random.uniform([2], maxval=2**31 - 1, dtype=tf.int32)
+  s = tf.convert_to_tensor(value)
+  if s.shape != [2] or not s.dtype.is_integer:
+    raise ValueError(f"`seed` must be None or an int tensor of shape [2], got {value!r}.")
+  return s

@@ -113,14 +113,12 @@ class MADE(LikelihoodModel):
     dimension of the ordering; after ``D`` passes the sample is exact.
     """
     n = _validation.positive_int(n, "n")
-    if not float(temperature) > 0:
-      raise ValueError(f"`temperature` must be > 0, got {temperature!r}.")
-    if seed is None:
-      seed = tf.random.uniform([2], maxval=2**31 - 1, dtype=tf.int32)
+    temperature = _validation.temperature(temperature)
+    seed = _validation.seed(seed)
     condition = self._condition(labels, n)
-    noise = gumbel_noise([n, self.event_size, self.num_levels], tf.convert_to_tensor(seed))
+    noise = gumbel_noise([n, self.event_size, self.num_levels], seed)
     return self._sample_fn(tf.zeros([n, self.event_size], tf.int32), noise,
-                           tf.constant(float(temperature)), condition)
+                           tf.constant(temperature), condition)
 
   @tf.function(reduce_retracing=True)
   def _sample_fn(self, x, noise, temperature, condition):

@@ -158,13 +158,8 @@ class PixelCNN(LikelihoodModel):
     """
     n = _validation.positive_int(n, "n")
     _validation.one_of(method, "method", {"cached", "naive"})
-    if not float(temperature) > 0:
-      raise ValueError(f"`temperature` must be > 0, got {temperature!r}.")
-    if seed is None:
-      seed = tf.random.uniform([2], maxval=2**31 - 1, dtype=tf.int32)
-    seed = tf.convert_to_tensor(seed)
-    if seed.shape != [2] or not seed.dtype.is_integer:
-      raise ValueError(f"`seed` must be None or an int tensor of shape [2], got {seed!r}.")
+    temperature = _validation.temperature(temperature)
+    seed = _validation.seed(seed)
     h, w, c = self.image_shape
     images = tf.zeros([n, h, w, c], tf.int32)
     start = 0
@@ -178,7 +173,7 @@ class PixelCNN(LikelihoodModel):
     condition = self._condition(labels, n)
     noise = sampling.gumbel_noise([n, h, w, c, self.num_levels], seed)
     fn = self._cached_fn if method == "cached" else self._naive_fn
-    return fn(images, tf.constant(start), noise, tf.constant(float(temperature)), condition)
+    return fn(images, tf.constant(start), noise, tf.constant(temperature), condition)
 
   @tf.function(reduce_retracing=True)
   def _naive_fn(self, images, start, noise, temperature, condition):

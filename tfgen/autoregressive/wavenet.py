@@ -185,15 +185,13 @@ class WaveNet(LikelihoodModel):
     n = _validation.positive_int(num_samples, "num_samples")
     b = _validation.positive_int(batch, "batch")
     _validation.one_of(method, "method", {"cached", "naive"})
-    if not float(temperature) > 0:
-      raise ValueError(f"`temperature` must be > 0, got {temperature!r}.")
-    if seed is None:
-      seed = tf.random.uniform([2], maxval=2**31 - 1, dtype=tf.int32)
-    noise = gumbel_noise([b, n, self.num_levels], tf.convert_to_tensor(seed))
+    temperature = _validation.temperature(temperature)
+    seed = _validation.seed(seed)
+    noise = gumbel_noise([b, n, self.num_levels], seed)
     g_terms, l_terms = self._conditions(condition, n)
     g_terms = [tf.broadcast_to(t, [b, 1, t.shape[-1]]) for t in g_terms] if g_terms else None
     fn = self._generate_cached if method == "cached" else self._generate_naive
-    return fn(noise, tf.constant(float(temperature)), g_terms, l_terms)
+    return fn(noise, tf.constant(temperature), g_terms, l_terms)
 
   @tf.function(reduce_retracing=True)
   def _generate_naive(self, noise, temperature, g_terms, l_terms):

@@ -169,15 +169,10 @@ class FlowModel(LikelihoodModel):
       labels: class labels of shape ``[n]`` for class-conditional models.
     """
     n = _validation.positive_int(n, "n")
-    if not float(temperature) > 0:
-      raise ValueError(f"`temperature` must be > 0, got {temperature!r}.")
-    if seed is None:
-      seed = tf.random.uniform([2], maxval=2**31 - 1, dtype=tf.int32)
-    seed = tf.convert_to_tensor(seed)
-    if seed.shape != [2] or not seed.dtype.is_integer:
-      raise ValueError(f"`seed` must be None or an int tensor of shape [2], got {seed!r}.")
+    temperature = _validation.temperature(temperature)
+    seed = _validation.seed(seed)
     eps = tf.random.stateless_normal([n, self.num_dims], seed=seed)
-    return self.decode(eps * float(temperature), labels=labels)
+    return self.decode(eps * temperature, labels=labels)
 
 
 def _first_batch(data, batch_size):
