@@ -1,7 +1,8 @@
-"""Training helpers: sample grids, and (later) strategies and checkpoints."""
+"""Training helpers: strategies, the default optimizer, sample grids."""
 
 from tfgen.base import StopOnNonFinite, bits_per_dim
 from tfgen.training.grid import image_grid, write_png
 from tfgen.training.optimizers import default_optimizer
+from tfgen.training.strategy import get_strategy
 
-__all__ = ["StopOnNonFinite", "bits_per_dim", "default_optimizer", "image_grid", "write_png"]
+__all__ = ["StopOnNonFinite", "bits_per_dim", "default_optimizer", "get_strategy", "image_grid", "write_png"]
