@@ -1,8 +1,9 @@
 """Training helpers: strategies, the default optimizer, sample grids."""
 
 from tfgen.base import StopOnNonFinite, bits_per_dim
+from tfgen.training.checkpoint import resumable
 from tfgen.training.grid import image_grid, write_png
 from tfgen.training.optimizers import default_optimizer
 from tfgen.training.strategy import get_strategy
 
-__all__ = ["StopOnNonFinite", "bits_per_dim", "default_optimizer", "get_strategy", "image_grid", "write_png"]
+__all__ = ["StopOnNonFinite", "bits_per_dim", "default_optimizer", "get_strategy", "image_grid", "resumable", "write_png"]
