@@ -110,7 +110,11 @@ def test_bad_requests_fail_clearly(exported):
     serve(x=tf.zeros([1, 8, 8, 1], tf.float32), labels=labels)    # wrong dtype
 
 
-def test_unsupported_family_is_a_clear_error(tmp_path):
-  from tfgen.autoregressive import MADE
-  with pytest.raises(ValueError, match="supports flow models"):
-    export.save(MADE(4, hidden_units=[8]), tmp_path / "made")
+def test_unsupported_inputs_are_clear_errors(tmp_path):
+  from tfgen.autoregressive import WaveNet
+  with pytest.raises(ValueError, match="tfgen model"):
+    export.save(object(), tmp_path / "x")
+  local = WaveNet(num_layers_per_stack=2, num_stacks=1, residual_channels=4, dilation_channels=4,
+                  skip_channels=4, local_condition_channels=2, local_upsample=4)
+  with pytest.raises(ValueError, match="locally conditioned"):
+    export.save(local, tmp_path / "w")

@@ -120,6 +120,15 @@ class MADE(LikelihoodModel):
     return self._sample_fn(tf.zeros([n, self.event_size], tf.int32), noise,
                            tf.constant(temperature), condition)
 
+  def sample_graph(self, n, seed, temperature, condition=None):
+    """Sampling with tensor arguments (for export)."""
+    noise = gumbel_noise(tf.stack([n, self.event_size, self.num_levels]), seed)
+    return self._sample_fn(tf.zeros(tf.stack([n, self.event_size]), tf.int32), noise,
+                           temperature, condition)
+
+  def encode_condition(self, labels, batch=None):
+    return self._condition(labels, batch)
+
   @tf.function(reduce_retracing=True)
   def _sample_fn(self, x, noise, temperature, condition):
     def body(step, x):

@@ -175,6 +175,18 @@ class PixelCNN(LikelihoodModel):
     fn = self._cached_fn if method == "cached" else self._naive_fn
     return fn(images, tf.constant(start), noise, tf.constant(temperature), condition)
 
+  def sample_graph(self, n, seed, temperature, condition=None):
+    """Cached sampling with tensor arguments (for export); ``condition`` is
+    the already-encoded conditioning vector ``[n, d]`` or None."""
+    h, w, c = self.image_shape
+    images = tf.zeros(tf.stack([n, h, w, c]), tf.int32)
+    noise = sampling.gumbel_noise(tf.stack([n, h, w, c, self.num_levels]), seed)
+    return self._cached_fn(images, tf.constant(0), noise, temperature, condition)
+
+  def encode_condition(self, labels, batch=None):
+    """Validated conditioning vector for ``labels`` (None if unconditional)."""
+    return self._condition(labels, batch)
+
   @tf.function(reduce_retracing=True)
   def _naive_fn(self, images, start, noise, temperature, condition):
     return sampling.sample_naive(lambda x: self._logits(x, condition), images, start, noise,

@@ -193,6 +193,13 @@ class WaveNet(LikelihoodModel):
     fn = self._generate_cached if method == "cached" else self._generate_naive
     return fn(noise, tf.constant(temperature), g_terms, l_terms)
 
+  def sample_graph(self, n, seed, temperature, labels=None):
+    """One cached sequence of ``n`` codes, ``[1, n]``, with tensor arguments
+    (for export). Unconditional or globally conditioned (``labels`` ``[1]``)."""
+    noise = gumbel_noise(tf.stack([1, n, self.num_levels]), seed)
+    g_terms, _ = self._conditions(labels, None)
+    return self._generate_cached(noise, temperature, g_terms, None)
+
   @tf.function(reduce_retracing=True)
   def _generate_naive(self, noise, temperature, g_terms, l_terms):
     b, n = tf.shape(noise)[0], tf.shape(noise)[1]  # dynamic: traces are shared across sizes
@@ -250,7 +257,9 @@ class WaveNet(LikelihoodModel):
       return t + 1, self.embed(value), codes, new_queues
 
     init = (0, tf.zeros(tf.stack([b, r])), tf.zeros(tf.stack([b, n]), tf.int32), queues)
-    return tf.while_loop(lambda t, *_: t < n, body, init)[2]
+    invariants = (tf.TensorShape([]), tf.TensorShape([None, r]), tf.TensorShape([None, None]),
+                  [tf.TensorShape([None, length, r]) for length in lengths])
+    return tf.while_loop(lambda t, *_: t < n, body, init, shape_invariants=invariants)[2]
 
   def get_config(self):
     return {k: getattr(self, k) for k in (

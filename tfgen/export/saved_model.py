@@ -6,6 +6,7 @@ load it: no tfgen, TensorFlow Probability or Keras objects are saved, and
 sampling uses stateless random ops seeded by the request.
 """
 
+import math
 import os
 import re
 import shutil
@@ -13,6 +14,7 @@ import tempfile
 
 import tensorflow as tf
 
+from tfgen.autoregressive import MADE, PixelCNN, WaveNet
 from tfgen.flows.base import FlowModel
 
 _VERSION = re.compile(r"^\d+$")
@@ -25,53 +27,93 @@ def _next_version(base):
 
 def _check_shape(t, event_shape, name):
   """A run-time shape check: serving requests bypass Python's static checks."""
-  expected = "[batch, " + ", ".join(map(str, event_shape)) + "]"
-  ok = tf.reduce_all(tf.equal(tf.shape(t)[1:], event_shape)) & tf.equal(tf.rank(t),
-                                                                         len(event_shape) + 1)
-  assertion = tf.debugging.Assert(ok, [f"`{name}` must have shape {expected}; got", tf.shape(t)])
+  expected = "[batch, " + ", ".join("?" if d is None else str(d) for d in event_shape) + "]"
+  ok = tf.equal(tf.rank(t), len(event_shape) + 1)
+  shape = tf.shape(t)
+  for axis, d in enumerate(event_shape, start=1):
+    if d is not None:
+      ok &= tf.equal(tf.gather(tf.concat([shape, [0] * 4], 0), axis), d)
+  assertion = tf.debugging.Assert(ok, [f"`{name}` must have shape {expected}; got", shape])
   with tf.control_dependencies([assertion]):
     return tf.identity(t)
 
 
-class _FlowServable(tf.Module):
-  """Serving functions of an image flow; holds only the model's variables."""
+class _Servable(tf.Module):
+  """Serving functions of one model; holds only the model's variables."""
 
   def __init__(self, model):
     super().__init__()
-    object.__setattr__(self, "_flow", model)  # bypasses tracking: only variables are saved
+    object.__setattr__(self, "_m", model)  # bypasses tracking: only variables are saved
     self.model_variables = list(model.variables)
-    shape = [None] + list(model.image_shape)
-    conditional = model.num_classes is not None
-    labels = [tf.TensorSpec([None], tf.int32, "labels")] if conditional else []
+    object.__setattr__(self, "_fns", {})  # untracked; the functions are tracked as sig_*
+    x_spec = tf.TensorSpec([None] + self._event_shape(), tf.int32, "x")
+    extra = [self._label_spec()] if self._label_spec() is not None else []
 
-    def fix(fn, *specs):
-      return tf.function(fn, input_signature=list(specs) + labels)
+    def add(key, fn, *specs):
+      self._fns[key] = tf.function(fn, input_signature=list(specs) + extra)
 
-    self.log_prob = fix(self._log_prob, tf.TensorSpec(shape, tf.int32, "x"))
-    self.sample = fix(self._sample, tf.TensorSpec([], tf.int32, "num_samples"),
-                      tf.TensorSpec([2], tf.int32, "seed"),
-                      tf.TensorSpec([], tf.float32, "temperature"))
-    self.encode = fix(self._encode, tf.TensorSpec(shape, tf.int32, "x"))
-    self.decode = fix(self._decode, tf.TensorSpec([None, model.num_dims], tf.float32, "z"))
+    add("serving_default", self._log_prob, x_spec)
+    add("sample", self._sample, tf.TensorSpec([], tf.int32, "num_samples"),
+        tf.TensorSpec([2], tf.int32, "seed"), tf.TensorSpec([], tf.float32, "temperature"))
+    if isinstance(model, FlowModel):
+      add("encode", self._encode, x_spec)
+      add("decode", self._decode, tf.TensorSpec([None, model.num_dims], tf.float32, "z"))
+    for key, fn in self._fns.items():
+      setattr(self, "sig_" + key, fn)
 
-  # Dequantization noise for serving comes from a fixed stateless seed, so
-  # log_prob is deterministic (the same noise as model.log_prob(x, seed=[0, 0])).
+  def _event_shape(self):
+    m = self._m
+    if isinstance(m, (FlowModel, PixelCNN)):
+      return list(m.image_shape)
+    if isinstance(m, MADE):
+      return [m.event_size]
+    return [None]
+
+  def _label_spec(self):
+    m = self._m
+    if isinstance(m, FlowModel) and m.num_classes:
+      return tf.TensorSpec([None], tf.int32, "labels")
+    if isinstance(m, PixelCNN) and m.num_classes:
+      return tf.TensorSpec([None], tf.int32, "labels")
+    if isinstance(m, PixelCNN) and m.conditional_shape:
+      return tf.TensorSpec([None] + list(m.conditional_shape), tf.float32, "labels")
+    if isinstance(m, MADE) and m.conditional_size:
+      return tf.TensorSpec([None, m.conditional_size], tf.float32, "labels")
+    if isinstance(m, WaveNet) and m.global_condition_classes:
+      return tf.TensorSpec([None], tf.int32, "labels")
+    return None
+
   def _log_prob(self, x, labels=None):
-    x = _check_shape(x, list(self._flow.image_shape), "x")
-    lp = self._flow.log_prob(x, labels=labels, seed=tf.constant([0, 0]))
-    return {"log_prob": lp, "bits_per_dim": -lp / (self._flow.num_dims * 0.6931471805599453)}
+    m = self._m
+    x = _check_shape(x, self._event_shape(), "x")
+    if isinstance(m, FlowModel):
+      # Dequantization noise from a fixed stateless seed: deterministic, and
+      # the same as model.log_prob(x, seed=[0, 0]).
+      lp = m.log_prob(x, labels=labels, seed=tf.constant([0, 0]))
+    else:
+      lp = m.log_prob(x, labels=labels)
+    dims = tf.cast(m._event_dims(x), tf.float32)
+    return {"log_prob": lp, "bits_per_dim": -lp / (dims * math.log(2.))}
 
   def _sample(self, num_samples, seed, temperature, labels=None):
-    eps = tf.random.stateless_normal(tf.stack([num_samples, self._flow.num_dims]), seed=seed)
-    return {"samples": tf.cast(self._flow.decode(eps * temperature, labels=labels), tf.int32)}
+    m = self._m
+    if isinstance(m, FlowModel):
+      eps = tf.random.stateless_normal(tf.stack([num_samples, m.num_dims]), seed=seed)
+      out = m.decode(eps * temperature, labels=labels)
+    elif isinstance(m, WaveNet):
+      out = m.sample_graph(num_samples, seed, temperature, labels)
+    else:
+      out = m.sample_graph(num_samples, seed, temperature,
+                           m.encode_condition(labels) if labels is not None else None)
+    return {"samples": tf.cast(out, tf.int32)}
 
   def _encode(self, x, labels=None):
-    x = _check_shape(x, list(self._flow.image_shape), "x")
-    return {"z": self._flow.encode(x, labels=labels)}
+    x = _check_shape(x, self._event_shape(), "x")
+    return {"z": self._m.encode(x, labels=labels)}
 
   def _decode(self, z, labels=None):
-    z = _check_shape(z, [self._flow.num_dims], "z")
-    return {"x": tf.cast(self._flow.decode(z, labels=labels), tf.int32)}
+    z = _check_shape(z, [self._m.num_dims], "z")
+    return {"x": tf.cast(self._m.decode(z, labels=labels), tf.int32)}
 
 
 def save(model, path, version=None):
@@ -83,18 +125,23 @@ def save(model, path, version=None):
   appears under ``path``.
 
   Signatures (method ``tensorflow/serving/predict``, tag ``serve``):
-  ``serving_default`` (``x`` → ``log_prob``, ``bits_per_dim``), ``sample``
-  (``num_samples``, ``seed`` int32[2], ``temperature`` → ``samples``) and,
-  for flows, ``encode`` (``x`` → ``z``) and ``decode`` (``z`` → ``x``).
-  Class-conditional models also take ``labels``.
+
+  - ``serving_default``: ``x`` (int32, batch-major) → ``log_prob``,
+    ``bits_per_dim``;
+  - ``sample``: ``num_samples``, ``seed`` (int32[2]), ``temperature`` →
+    ``samples`` (for WaveNet, one sequence of ``num_samples`` codes);
+  - flows also: ``encode`` (``x`` → ``z``) and ``decode`` (``z`` → ``x``).
+
+  Conditional models also take ``labels``.
 
   Raises:
-    ValueError: an existing version, a bad version number, or a model
-      family this function cannot export yet.
+    ValueError: an existing or bad version, or a model this cannot export
+      (locally conditioned WaveNet).
   """
-  if not isinstance(model, FlowModel):
-    raise ValueError(f"tfgen.export.save supports flow models so far, got "
-                     f"{type(model).__name__}.")
+  if not isinstance(model, (FlowModel, PixelCNN, MADE, WaveNet)):
+    raise ValueError(f"tfgen.export.save takes a tfgen model, got {type(model).__name__}.")
+  if isinstance(model, WaveNet) and model.local_condition_channels:
+    raise ValueError("Exporting a locally conditioned WaveNet is not supported yet.")
   path = os.fspath(path)
   if version is None:
     version = _next_version(path)
@@ -104,12 +151,10 @@ def save(model, path, version=None):
   if os.path.exists(target):
     raise ValueError(f"{target!r} already exists; exports are never overwritten.")
   os.makedirs(path, exist_ok=True)
-  servable = _FlowServable(model)
-  signatures = {"serving_default": servable.log_prob, "sample": servable.sample,
-                "encode": servable.encode, "decode": servable.decode}
+  servable = _Servable(model)
   staging = tempfile.mkdtemp(prefix=f".{version}.", dir=path)
   try:
-    tf.saved_model.save(servable, staging, signatures=signatures)
+    tf.saved_model.save(servable, staging, signatures=dict(servable._fns))
     os.rename(staging, target)
   except BaseException:
     shutil.rmtree(staging, ignore_errors=True)
