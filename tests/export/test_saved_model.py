@@ -118,3 +118,50 @@ def test_unsupported_inputs_are_clear_errors(tmp_path):
                   skip_channels=4, local_condition_channels=2, local_upsample=4)
   with pytest.raises(ValueError, match="locally conditioned"):
     export.save(local, tmp_path / "w")
+
+
+def test_warmup_requests_replay_against_the_signatures(exported):
+  from tensorflow_serving.apis import prediction_log_pb2
+  _, _, path, base = exported
+  m = tf.saved_model.load(path)
+  records = os.path.join(path, "assets.extra", "tf_serving_warmup_requests")
+  seen = []
+  for raw in tf.data.TFRecordDataset(records):
+    log = prediction_log_pb2.PredictionLog.FromString(raw.numpy())
+    request = log.predict_log.request
+    assert request.model_spec.name == os.path.basename(str(base))
+    inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
+    outputs = m.signatures[request.model_spec.signature_name](
+        **{k: tf.constant(v) for k, v in inputs.items()})
+    assert all(np.all(np.isfinite(np.asarray(o, np.float64))) for o in outputs.values())
+    seen.append(request.model_spec.signature_name)
+  assert sorted(seen) == ["decode", "encode", "sample", "serving_default"]
+
+
+def test_loads_like_tf_serving_with_a_tf1_session_and_tensor_names(exported):
+  model, x, path, _ = exported
+  graph = tf.Graph()
+  with graph.as_default(), tf.compat.v1.Session(graph=graph) as sess:
+    meta = tf.compat.v1.saved_model.loader.load(sess, ["serve"], path)
+    sig = meta.signature_def["serving_default"]
+    feed = {sig.inputs["x"].name: x.astype(np.int32), sig.inputs["labels"].name: [0, 1, 2]}
+    out = sess.run(sig.outputs["log_prob"].name, feed_dict=feed)
+  np.testing.assert_allclose(out, model.log_prob(x, labels=[0, 1, 2], seed=[0, 0]), rtol=1e-5)
+
+
+def test_saved_model_cli_show_and_run(exported, tmp_path):
+  _, x, path, _ = exported
+  cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+  show = subprocess.run([cli, "show", "--dir", path, "--all"], capture_output=True, text=True,
+                        env=env, timeout=300)
+  assert show.returncode == 0, show.stderr[-2000:]
+  assert "signature_def['sample']" in show.stdout and "tensorflow/serving/predict" in show.stdout
+  np.save(tmp_path / "x.npy", x.astype(np.int32))
+  np.save(tmp_path / "labels.npy", np.array([0, 1, 2], np.int32))
+  run = subprocess.run([cli, "run", "--dir", path, "--tag_set", "serve", "--signature_def",
+                        "serving_default", "--inputs",
+                        f"x={tmp_path / 'x.npy'};labels={tmp_path / 'labels.npy'}"],
+                       capture_output=True, text=True, env=env, timeout=300)
+  assert run.returncode == 0, run.stderr[-2000:]
+  assert "log_prob" in run.stdout and "bits_per_dim" in run.stdout

@@ -12,6 +12,7 @@ import re
 import shutil
 import tempfile
 
+import numpy as np
 import tensorflow as tf
 
 from tfgen.autoregressive import MADE, PixelCNN, WaveNet
@@ -116,6 +117,41 @@ class _Servable(tf.Module):
     return {"x": tf.cast(self._m.decode(z, labels=labels), tf.int32)}
 
 
+def _warmup_inputs(servable):
+  """One small request per signature, as numpy arrays by input name."""
+  m = servable._m
+  event = [16 if d is None else d for d in servable._event_shape()]
+  spec = servable._label_spec()
+  labels = {} if spec is None else {"labels": np.zeros([1] + spec.shape[1:].as_list(),
+                                                       spec.dtype.as_numpy_dtype)}
+  requests = [("serving_default", {"x": np.zeros([1] + event, np.int32), **labels}),
+              ("sample", {"num_samples": np.int32(16 if isinstance(m, WaveNet) else 1),
+                          "seed": np.zeros([2], np.int32), "temperature": np.float32(1.),
+                          **labels})]
+  if isinstance(m, FlowModel):
+    requests.append(("encode", {"x": np.zeros([1] + event, np.int32), **labels}))
+    requests.append(("decode", {"z": np.zeros([1, m.num_dims], np.float32), **labels}))
+  return requests
+
+
+def _write_warmup(export_dir, model_name, requests):
+  """``assets.extra/tf_serving_warmup_requests``: PredictionLogs TF Serving
+  replays at load time, so the first real request is not slow."""
+  from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
+  folder = os.path.join(export_dir, "assets.extra")
+  os.makedirs(folder, exist_ok=True)
+  with tf.io.TFRecordWriter(os.path.join(folder, "tf_serving_warmup_requests")) as writer:
+    for signature, inputs in requests:
+      request = predict_pb2.PredictRequest()
+      request.model_spec.name = model_name
+      request.model_spec.signature_name = signature
+      for key, value in inputs.items():
+        request.inputs[key].CopyFrom(tf.make_tensor_proto(value))
+      log = prediction_log_pb2.PredictionLog(
+          predict_log=prediction_log_pb2.PredictLog(request=request))
+      writer.write(log.SerializeToString())
+
+
 def save(model, path, version=None):
   """Exports ``model`` to ``path/<version>/`` and returns that directory.
 
@@ -132,7 +168,8 @@ def save(model, path, version=None):
     ``samples`` (for WaveNet, one sequence of ``num_samples`` codes);
   - flows also: ``encode`` (``x`` → ``z``) and ``decode`` (``z`` → ``x``).
 
-  Conditional models also take ``labels``.
+  Conditional models also take ``labels``. One warm-up request per signature
+  is written to ``assets.extra/tf_serving_warmup_requests``.
 
   Raises:
     ValueError: an existing or bad version, or a model this cannot export
@@ -155,6 +192,7 @@ def save(model, path, version=None):
   staging = tempfile.mkdtemp(prefix=f".{version}.", dir=path)
   try:
     tf.saved_model.save(servable, staging, signatures=dict(servable._fns))
+    _write_warmup(staging, os.path.basename(os.path.normpath(path)), _warmup_inputs(servable))
     os.rename(staging, target)
   except BaseException:
     shutil.rmtree(staging, ignore_errors=True)
