@@ -16,7 +16,7 @@ def test_readme_has_examples_and_they_run(capsys):
   for code in blocks:
     exec(compile(code, str(README), "exec"), {})
   out = capsys.readouterr().out
-  assert "(256,)" in out and "True" in out and "bits_per_dim" in out and "(64,)" in out and "64\n" in out
+  assert "(256,)" in out and "True" in out and "bits_per_dim" in out and "(64,)" in out and "64\n" in out and "glow/1" in out
 
 
 def test_readme_commands_match_ci():
