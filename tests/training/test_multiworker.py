@@ -43,14 +43,19 @@ def test_two_workers_train_to_identical_weights():
     env = dict(os.environ, TF_CONFIG=json.dumps(config), TF_CPP_MIN_LOG_LEVEL="3")
     procs.append(subprocess.Popen([sys.executable, "-c", WORKER], stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True, env=env))
+  results = []
+  try:
+    # Wait for every worker before judging any: the first to finish must not
+    # cut the other short.
+    for p in procs:
+      results.append(p.communicate(timeout=300))
+  finally:
+    for q in procs:
+      if q.poll() is None:
+        q.kill()
+        q.communicate()
   outs = []
-  for p in procs:
-    try:
-      out, err = p.communicate(timeout=300)
-    finally:
-      for q in procs:
-        if q.poll() is None:
-          q.kill()
+  for p, (out, err) in zip(procs, results):
     assert p.returncode == 0, err[-3000:]
     outs.append(json.loads(out.strip().splitlines()[-1]))
   a, b = outs
