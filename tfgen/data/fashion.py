@@ -5,11 +5,11 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from tfgen.data.idx import read_idx
+from tfgen.data import tfds_source
+from tfgen.data.idx import SPLIT_FILES as _FILES
+from tfgen.data.idx import read_idx_split as _from_idx
 
 DEBIAN_DIR = "/usr/share/datasets/fashion-mnist"
-_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-          "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
 HOW_TO_GET = ("Fashion-MNIST was not found. Get it one of these ways:\n"
               "  - Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist  (files land in "
               f"{DEBIAN_DIR})\n"
@@ -18,33 +18,8 @@ HOW_TO_GET = ("Fashion-MNIST was not found. Get it one of these ways:\n"
               "  - online: TFDS downloads it on first use (tfds.load('fashion_mnist')).")
 
 
-def _find(directory, stem):
-  for name in (stem + ".gz", stem):
-    path = os.path.join(directory, name)
-    if os.path.exists(path):
-      return path
-  return None
-
-
-def _from_idx(directory, split):
-  paths = [_find(directory, stem) for stem in _FILES[split]]
-  if None in paths:
-    return None
-  images, labels = (read_idx(p) for p in paths)
-  if images.ndim != 3 or len(images) != len(labels):
-    raise ValueError(f"IDX files in {directory!r} do not hold matching images [N, H, W] and "
-                     f"labels [N]: got {images.shape} and {labels.shape}.")
-  return images[..., None], labels.astype(np.int64)
-
-
 def _from_tfds(split):
-  try:
-    import tensorflow_datasets as tfds
-    images, labels = tfds.as_numpy(tfds.load("fashion_mnist", split=split, batch_size=-1,
-                                             as_supervised=True))
-  except Exception as e:  # offline, or TFDS unavailable: report how to get the data.
-    raise FileNotFoundError(HOW_TO_GET + f"\n(TFDS said: {type(e).__name__}: {e})") from None
-  return images, labels.astype(np.int64)
+  return tfds_source.load("fashion_mnist", split, how_to_get=HOW_TO_GET, as_arrays=True)
 
 
 def load_fashion_mnist(split="train", data_dir=None):

@@ -1,4 +1,4 @@
-"""Reader for the IDX format of (Fashion-)MNIST (LeCun et al.)."""
+"""Reader for the IDX format of MNIST and Fashion-MNIST (LeCun et al.)."""
 
 import gzip
 import os
@@ -28,3 +28,33 @@ def read_idx(path):
     raise ValueError(f"{os.fspath(path)!r} is truncated or corrupt: {len(data)} bytes, "
                      f"expected {expected} for shape {dims}.")
   return np.frombuffer(data, dtype=dtype, offset=header).reshape(dims)
+
+
+# The file names are the same for MNIST and Fashion-MNIST.
+SPLIT_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+               "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+
+
+def _find(directory, stem):
+  for name in (stem + ".gz", stem):
+    path = os.path.join(directory, name)
+    if os.path.exists(path):
+      return path
+  return None
+
+
+def read_idx_split(directory, split):
+  """``(images uint8 [N, H, W, 1], labels int64 [N])`` of an MNIST-style
+  split in ``directory``, or ``None`` when its two files are not there.
+
+  Raises:
+    ValueError: when the files exist but do not hold matching images and labels.
+  """
+  paths = [_find(directory, stem) for stem in SPLIT_FILES[split]]
+  if None in paths:
+    return None
+  images, labels = (read_idx(p) for p in paths)
+  if images.ndim != 3 or len(images) != len(labels):
+    raise ValueError(f"IDX files in {directory!r} do not hold matching images [N, H, W] and "
+                     f"labels [N]: got {images.shape} and {labels.shape}.")
+  return images[..., None], labels.astype(np.int64)

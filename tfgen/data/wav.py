@@ -4,9 +4,9 @@ import glob
 import os
 
 import numpy as np
-import tensorflow as tf
 
 from tfgen import audio
+from tfgen.data.windows import random_windows
 
 ASTERISK_DIR = "/usr/share/asterisk/sounds/en_US_f_Allison"
 
@@ -58,18 +58,4 @@ def wav_windows(directory=ASTERISK_DIR, window=4096, batch_size=8, sample_rate=8
   ``window`` longer than the model's receptive field.
   """
   clips = load_wav_folder(directory, sample_rate, levels, min_samples=window)
-  lengths = np.array([len(c) for c in clips], np.int64)
-  flat = tf.constant(np.concatenate(clips), tf.int32)
-  offsets = tf.constant(np.concatenate([[0], np.cumsum(lengths)[:-1]]), tf.int64)
-  spans = tf.constant(lengths - window + 1, tf.int64)
-  weights = tf.math.log(tf.cast(spans, tf.float32))[None]  # pick clips ∝ their windows
-
-  def draw(seed_pair):
-    clip = tf.random.stateless_categorical(weights, 1, seed=seed_pair)[0, 0]
-    start = tf.random.stateless_uniform([], seed=seed_pair + 1, maxval=spans[clip],
-                                        dtype=tf.int64)
-    return tf.slice(flat, [offsets[clip] + start], [window])
-
-  seeds = tf.data.Dataset.random(seed=seed).batch(2).map(lambda s: tf.cast(s % (2**31), tf.int32))
-  return (seeds.map(draw, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size)
-          .prefetch(tf.data.AUTOTUNE))
+  return random_windows(clips, window, batch_size, seed)

@@ -1,0 +1,184 @@
+"""``tfgen.data.load``: every dataset tfgen knows, as a tuned ``tf.data`` pipeline."""
+
+import dataclasses
+import os
+
+import tensorflow as tf
+
+from tfgen.data import fashion, tfds_source
+from tfgen.data.idx import read_idx_split
+from tfgen.data.text import read_text, split_text
+from tfgen.data.wav import ASTERISK_DIR, load_wav_folder
+from tfgen.data.windows import fixed_windows, random_windows
+
+SPLITS = ("train", "test")
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+  """What a dataset holds.
+
+  Attributes:
+    name: the name ``load`` takes.
+    kind: ``'image'`` (uint8 ``[H, W, C]``), ``'audio'`` (μ-law codes) or
+      ``'text'`` (UTF-8 bytes); sequences come as int32 ``[window]``.
+    shape: the image shape, or ``None`` for sequences.
+    num_levels: the data are integers in ``[0, num_levels)``.
+    num_classes: number of labels, or ``None`` when there are none.
+    sample_rate: Hz, for audio.
+    source: where the data come from.
+    needs_data_dir: ``data_dir`` must name the files.
+  """
+  name: str
+  kind: str
+  shape: tuple = None
+  num_levels: int = 256
+  num_classes: int = None
+  sample_rate: int = None
+  source: str = ""
+  needs_data_dir: bool = False
+
+
+def _image(name, shape, levels, source, classes=10):
+  return DatasetSpec(name, "image", shape, levels, classes, source=source)
+
+
+DATASETS = {s.name: s for s in [
+    _image("fashion_mnist", (28, 28, 1), 256,
+           "IDX files (apt: dataset-fashion-mnist, or data_dir), else TFDS download"),
+    _image("binarized_fashion_mnist", (28, 28, 1), 2, "fashion_mnist thresholded at 128"),
+    _image("mnist", (28, 28, 1), 256, "IDX files in data_dir, else TFDS download"),
+    _image("binarized_mnist", (28, 28, 1), 2, "mnist thresholded at 128"),
+    _image("cifar10", (32, 32, 3), 256, "TFDS (data_dir = a TFDS data folder)"),
+    DatasetSpec("speech", "audio", sample_rate=8000,
+                source=f"WAV files in {ASTERISK_DIR} (apt: asterisk-core-sounds-en-wav), "
+                       "or data_dir"),
+    DatasetSpec("wav", "audio", sample_rate=8000, source="any folder of WAV files (data_dir)",
+                needs_data_dir=True),
+    DatasetSpec("text", "text", source="a .txt file or a folder of them (data_dir), as bytes",
+                needs_data_dir=True),
+]}
+
+_HOW_TO_GET = {
+    "mnist": ("MNIST was not found. Get it one of these ways:\n"
+              "  - pass data_dir=DIR (CLI: --data-dir DIR) with the four IDX files "
+              "(train-images-idx3-ubyte[.gz], ...)\n"
+              "  - online: TFDS downloads it on first use (tfds.load('mnist'))."),
+    "cifar10": ("CIFAR-10 was not found. Get it one of these ways:\n"
+                "  - online: TFDS downloads it on first use (tfds.load('cifar10'))\n"
+                "  - pass data_dir=DIR (CLI: --data-dir DIR): a TFDS data folder where it "
+                "was prepared (copy ~/tensorflow_datasets from a machine that has it)."),
+}
+
+
+def info(name):
+  """The :class:`DatasetSpec` of ``name``; raises ``ValueError`` naming the choices."""
+  if name not in DATASETS:
+    raise ValueError(f"Unknown dataset {name!r}; available: {', '.join(DATASETS)}.")
+  return DATASETS[name]
+
+
+def _images(base, split, data_dir):
+  """Unbatched ``(image uint8, label int64)`` and whether it should be cached."""
+  if base == "fashion_mnist":
+    return tf.data.Dataset.from_tensor_slices(fashion.load_fashion_mnist(split, data_dir)), False
+  if base == "mnist" and data_dir is not None:
+    found = read_idx_split(data_dir, split)
+    if found is not None:
+      return tf.data.Dataset.from_tensor_slices(found), False
+  how = _HOW_TO_GET[base]
+  return tfds_source.load(base, split, data_dir=data_dir, how_to_get=how), True
+
+
+def _sequences(spec, split, data_dir, sample_rate):
+  if spec.kind == "text":
+    return [split_text(read_text(data_dir), split)]
+  folder = data_dir or ASTERISK_DIR
+  try:
+    clips = load_wav_folder(folder, sample_rate=sample_rate)
+  except FileNotFoundError as e:
+    raise FileNotFoundError(
+        f"{e} Pass data_dir=FOLDER (CLI: --data-dir FOLDER) with .wav files"
+        + (", or install the Debian package asterisk-core-sounds-en-wav." if spec.name ==
+           "speech" else ".")) from None
+  # Every tenth file (in sorted order) is held out for testing.
+  return [c for i, c in enumerate(clips) if (i % 10 == 9) == (split == "test")] or clips[:1]
+
+
+def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shuffle=None,
+         repeat=False, take=None, seed=None, window=None, sample_rate=8000, cache=True):
+  """A batched ``tf.data.Dataset`` of the named dataset.
+
+  Images come as uint8 ``[B, H, W, C]`` (with ``labels=True``, pairs
+  ``(images, labels)``); audio and text as int32 ``[B, window]`` windows of
+  μ-law codes or bytes. ``info(name)`` says which, and the number of levels.
+
+  The pipeline shuffles the training split (a 10 000-example buffer for
+  images, uniformly random windows for sequences), repeats when asked,
+  batches (dropping the last partial batch when repeating, so every step has
+  the same shape), caches TFDS data in memory after decoding, and
+  prefetches. The test split of a sequence dataset is every non-overlapping
+  window, in order, once.
+
+  Args:
+    name: one of ``tfgen.data.DATASETS``: ``fashion_mnist``, ``mnist``,
+      ``cifar10``, their ``binarized_`` variants (MNISTs only; pixels ≥ 128
+      → 1), ``speech`` (the Asterisk prompts), ``wav`` (a folder) or
+      ``text`` (a file or folder, byte-level).
+    split: ``'train'`` or ``'test'``. Sequence datasets hold out every tenth
+      WAV file, or the last 10% of the text.
+    batch_size: examples per batch.
+    data_dir: where the files are; for TFDS datasets, a TFDS data folder.
+    labels: images only: yield ``(images, labels)``.
+    shuffle: defaults to ``split == 'train'``.
+    repeat: repeat forever (sequence training windows are always endless).
+    take: images only: keep the first ``take`` examples.
+    seed: for shuffling and window positions.
+    window: sequence length for audio/text (default 4096 audio, 256 text).
+    sample_rate: audio is resampled to this rate.
+    cache: cache decoded TFDS data in memory.
+
+  Raises:
+    ValueError: unknown dataset or split, or bad arguments.
+    FileNotFoundError: the data are not on this machine and cannot be
+      downloaded; the message says how to get them.
+  """
+  spec = info(name)
+  if split not in SPLITS:
+    raise ValueError(f"`split` must be one of {list(SPLITS)}, got {split!r}.")
+  if not isinstance(batch_size, int) or batch_size < 1:
+    raise ValueError(f"`batch_size` must be a positive int, got {batch_size!r}.")
+  if spec.needs_data_dir and data_dir is None:
+    raise ValueError(f"Dataset {name!r} needs data_dir (CLI: --data-dir): {spec.source}.")
+  if data_dir is not None and not os.path.exists(data_dir):
+    raise FileNotFoundError(f"data_dir {os.fspath(data_dir)!r} does not exist.")
+  shuffle = split == "train" if shuffle is None else shuffle
+
+  if spec.kind != "image":
+    if labels:
+      raise ValueError(f"Dataset {name!r} has no labels.")
+    window = window or (4096 if spec.kind == "audio" else 256)
+    seqs = _sequences(spec, split, data_dir, sample_rate)
+    if split == "train" and shuffle:
+      return random_windows(seqs, window, batch_size, seed)
+    ds = fixed_windows(seqs, window, batch_size).unbatch()
+    if repeat:
+      ds = ds.repeat()
+    return ds.batch(batch_size, drop_remainder=repeat).prefetch(tf.data.AUTOTUNE)
+
+  base = name.replace("binarized_", "")
+  ds, from_tfds = _images(base, split, data_dir)
+  if take is not None:
+    ds = ds.take(take)
+  if spec.num_levels == 2:
+    ds = ds.map(lambda x, y: (tf.cast(x >= 128, tf.uint8), y))
+  if not labels:
+    ds = ds.map(lambda x, y: x)
+  if from_tfds and cache:
+    ds = ds.cache()
+  if shuffle:
+    ds = ds.shuffle(10000, seed=seed, reshuffle_each_iteration=True)
+  if repeat:
+    ds = ds.repeat()
+  return ds.batch(batch_size, drop_remainder=repeat).prefetch(tf.data.AUTOTUNE)
+
