@@ -1,42 +1,178 @@
+"""The ``tfgen`` command line, end to end on small offline data."""
+
+import glob
+import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+import tensorflow as tf
 
 from tfgen import cli
+from tests.data.test_catalog import _mnist_dir
+from tests.data.test_wav import _tone
+
+TINY_NICE = ["nice", "--num-couplings", "2", "--hidden-units", "16"]
+
+
+def _run(argv, capsys):
+  """(exit code, stdout, stderr) of ``tfgen ARGV``, in process."""
+  try:
+    code = cli.main([str(a) for a in argv])
+  except SystemExit as e:
+    code = e.code
+  out = capsys.readouterr()
+  return code, out.out, out.err
+
+
+def _tags(log_dir):
+  """Summary tags → plugin names of every event file below ``log_dir``."""
+  tags = {}
+  for path in glob.glob(str(log_dir / "**" / "events.out.tfevents.*"), recursive=True):
+    for event in tf.compat.v1.train.summary_iterator(path):
+      for value in event.summary.value:
+        tags[value.tag] = value.metadata.plugin_data.plugin_name
+  return tags
+
+
+@pytest.fixture
+def mnist_dir(tmp_path):
+  (tmp_path / "mnist").mkdir()
+  _mnist_dir(tmp_path / "mnist", n=40)
+  return tmp_path / "mnist"
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["train", "--epochs", "0"], "--epochs must be >= 1"),
-    (["train", "pixelsnail"], "invalid choice"),
-    (["train", "--data", "imagenet"], "unknown dataset"),
+    (["train", "--epochs", "0"], "expected a positive integer, got 0"),
+    (["train", "pixelsnail"], "invalid choice: 'pixelsnail'"),
+    (["train", "--data", "imagenet"], "Unknown dataset 'imagenet'; available: fashion_mnist"),
+    (["train", "glow", "--filters", "8"], "--filters does not apply to glow"),
+    (["train", "glow", "--data", "speech"], "glow models image data"),
+    (["train", "glow", "--data", "binarized_mnist"], "use pixelcnn, gated_pixelcnn or made"),
+    (["train", "--lr", "nan"], "expected a positive number"),
+    (["train", "--resume", "--out", "/nonexistent/run"], "no run to resume"),
+    (["sample", "/nonexistent/run"], "No tfgen run at '/nonexistent/run'"),
+    (["evaluate", "/nonexistent/run"], "No tfgen run"),
+    (["export", "/nonexistent/run"], "the following arguments are required: --to"),
+    (["bogus"], "invalid choice: 'bogus'"),
 ])
 def test_bad_usage_is_one_line_and_exit_2(argv, message, capsys):
-  try:
-    code = cli.main(argv)
-  except SystemExit as e:
-    code = e.code
-  err = capsys.readouterr().err
+  code, _, err = _run(argv, capsys)
   assert code == 2
   assert message in err and "Traceback" not in err
+  assert len(err.strip().splitlines()) == 1, err
 
 
-def test_missing_data_dir_is_a_clear_error(tmp_path, capsys):
-  code = cli.main(["train", "--data-dir", str(tmp_path), "--out", str(tmp_path / "run")])
-  err = capsys.readouterr().err
-  assert code == 2 and "does not contain" in err and len(err.strip().splitlines()) == 1
+def test_missing_data_is_one_clear_line(tmp_path, capsys):
+  code, _, err = _run(["train", "--data", "mnist", "--data-dir", tmp_path,
+                       "--out", tmp_path / "run"], capsys)
+  assert code == 2 and "MNIST was not found" in err and len(err.strip().splitlines()) == 1
+  assert not (tmp_path / "run").exists()          # nothing half-made is left behind
 
 
-def test_help_lists_train():
-  out = subprocess.run([sys.executable, "-m", "tfgen.cli", "train", "--help"],
-                       capture_output=True, text=True, timeout=120)
-  assert out.returncode == 0 and "--steps-per-epoch" in out.stdout
+def test_every_command_has_help(capsys):
+  for command, option in (("train", "--steps-per-epoch"), ("sample", "--temperature"),
+                          ("evaluate", "--split"), ("export", "--to"), ("list", "-h")):
+    code, out, _ = _run([command, "--help"], capsys)
+    assert code == 0 and option in out
+  out = subprocess.run([sys.executable, "-m", "tfgen.cli", "--help"], capture_output=True,
+                       text=True, timeout=120)
+  assert out.returncode == 0 and all(c in out.stdout for c in ("train", "sample", "export"))
 
 
-def test_tiny_training_run_writes_samples_and_summary(tmp_path, fmnist_available, capsys):
-  code = cli.main(["train", "nice", "--epochs", "1", "--steps-per-epoch", "5", "--batch-size", "8",
-                   "--out", str(tmp_path), "--verbose", "0"])
+def test_list_shows_models_and_datasets(capsys):
+  code, out, _ = _run(["list"], capsys)
   assert code == 0
-  assert (tmp_path / "samples.png").stat().st_size > 1000
-  assert (tmp_path / "config.json").exists()
-  assert "test bits/dim" in capsys.readouterr().out
+  for name in ("glow", "realnvp", "nice", "pixelcnn", "gated_pixelcnn", "made", "wavenet",
+               "fashion_mnist", "binarized_mnist", "cifar10", "speech", "text", "Kingma"):
+    assert name in out
+
+
+def test_image_run_train_sample_evaluate_export_resume(tmp_path, mnist_dir, capsys):
+  run = tmp_path / "run"
+  base = ["train", *TINY_NICE, "--data", "mnist", "--data-dir", mnist_dir, "--batch-size", 8,
+          "--steps-per-epoch", 3, "--validation-steps", 1, "--out", run, "--verbose", 2]
+  code, out, err = _run(base + ["--epochs", 1], capsys)
+  assert code == 0, err
+  config = json.loads((run / "config.json").read_text())
+  assert config["status"] == "finished" and config["model"] == "nice"
+  assert f"Test {config['test']['bits_per_dim']:.4f} bits/dim" in out and "nats/dim" in out
+  assert tf.io.decode_png(tf.io.read_file(str(run / "samples.png"))).shape == (233, 233, 1)   # 8 x 8 grid of 28 px + 1 px borders
+  assert (run / "saved_model" / "1" / "saved_model.pb").exists()
+  tags = _tags(run / "logs")
+  assert tags.get("epoch_bits_per_dim") == "scalars" and tags.get("samples") == "images"
+
+  # Resume: epoch 1 is restored from the backup, only epoch 2 runs.
+  code, out, err = _run(base + ["--epochs", 2, "--resume"], capsys)
+  assert code == 0, err
+  assert "Epoch 2/2" in out and "Epoch 1/2" not in out and "(resuming)" in out
+  code, _, err = _run(base + ["--epochs", 2], capsys)
+  assert code == 2 and "already holds a run" in err
+
+  code, out, _ = _run(["sample", run, "--n", 4, "--temperature", 0.5, "--out",
+                       tmp_path / "grid.png"], capsys)
+  assert code == 0
+  assert tf.io.decode_png(tf.io.read_file(str(tmp_path / "grid.png"))).shape == (59, 59, 1)
+  code, _, err = _run(["sample", run, "--out", tmp_path / "grid.wav"], capsys)
+  assert code == 2 and "image samples are written as .png" in err
+
+  code, out, _ = _run(["evaluate", run, "--split", "test"], capsys)
+  assert code == 0
+  bpd = float(out.split(": ")[-1].split()[0])
+  config = json.loads((run / "config.json").read_text())
+  assert abs(bpd - config["test"]["bits_per_dim"]) < 0.05   # dequantization noise differs
+
+  code, out, _ = _run(["export", run, "--to", tmp_path / "served"], capsys)
+  assert code == 0 and (tmp_path / "served" / "1" / "saved_model.pb").exists()
+  loaded = tf.saved_model.load(str(tmp_path / "served" / "1"))
+  x = tf.constant(np.zeros([2, 28, 28, 1], np.int32))
+  assert loaded.signatures["serving_default"](x=x)["bits_per_dim"].shape == (2,)
+
+
+@pytest.mark.parametrize("model, size", [
+    ("made", ["--hidden-units", "32,32"]),
+    ("gated_pixelcnn", ["--filters", "8", "--num-layers", "2"]),
+])
+def test_autoregressive_image_models_on_binarized_data(model, size, tmp_path, mnist_dir, capsys):
+  run = tmp_path / model
+  code, out, err = _run(["train", model, *size, "--data", "binarized_mnist", "--data-dir",
+                         mnist_dir, "--epochs", 1, "--steps-per-epoch", 2, "--batch-size", 8,
+                         "--validation-steps", 1, "--no-export", "--out", run, "--verbose", 0],
+                        capsys)
+  assert code == 0, err
+  grid = tf.io.decode_png(tf.io.read_file(str(run / "samples.png"))).numpy()
+  assert set(np.unique(grid)) <= {0, 255}            # binary samples shown black and white
+  assert 0 < json.loads((run / "config.json").read_text())["test"]["bits_per_dim"] < 2
+
+
+def test_wavenet_on_a_wav_folder_writes_audio(tmp_path, capsys):
+  (tmp_path / "wavs").mkdir()
+  for i in range(10):
+    _tone(tmp_path / "wavs" / f"{i}.wav", 8000, seconds=0.3)
+  run = tmp_path / "run"
+  code, out, err = _run(["train", "wavenet", "--layers-per-stack", 3, "--stacks", 1,
+                         "--channels", 8, "--skip-channels", 8, "--data", "wav", "--data-dir",
+                         tmp_path / "wavs", "--window", 256, "--epochs", 1,
+                         "--steps-per-epoch", 2, "--batch-size", 4, "--validation-steps", 1,
+                         "--no-export", "--out", run, "--verbose", 0], capsys)
+  assert code == 0, err
+  assert _tags(run / "logs").get("samples") == "audio"
+  code, _, err = _run(["sample", run, "--n", 2, "--seconds", 0.1, "--out", tmp_path / "s.wav"],
+                      capsys)
+  assert code == 0, err
+  wave, rate = tf.audio.decode_wav(tf.io.read_file(str(tmp_path / "s.wav")))
+  assert int(rate) == 8000 and wave.shape[0] == 2 * 800 + 2000   # two clips, 0.25 s gap
+
+
+def test_wavenet_on_text_writes_text(tmp_path, capsys):
+  (tmp_path / "a.txt").write_text("the quick brown fox jumps over the lazy dog. " * 200)
+  run = tmp_path / "run"
+  code, _, err = _run(["train", "wavenet", "--layers-per-stack", 3, "--stacks", 1,
+                       "--channels", 8, "--skip-channels", 8, "--data", "text", "--data-dir",
+                       tmp_path / "a.txt", "--window", 64, "--epochs", 1, "--steps-per-epoch",
+                       2, "--batch-size", 4, "--validation-steps", 1, "--no-export",
+                       "--out", run, "--verbose", 0], capsys)
+  assert code == 0, err
+  assert _tags(run / "logs").get("samples") == "text"
+  assert len((run / "samples.txt").read_bytes()) > 100

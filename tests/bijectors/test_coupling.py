@@ -69,6 +69,24 @@ def test_log_scale_is_bounded():
   assert float(tf.reduce_max(tf.abs(b.forward_log_det_jacobian(x, event_ndims=1)))) <= 4.5
 
 
+def test_sigmoid_scale_round_trips_and_only_contracts_in_the_density_direction():
+  b = AffineCoupling([6], mask="channel", scale="sigmoid", hidden_channels=8)
+  x = tf.random.normal([3, 6])
+  np.testing.assert_allclose(b.forward(x), x, atol=1e-6)          # fresh: identity
+  perturb(b, scale=1.)
+  y = tf.random.normal([4, 6]) * 3.
+  np.testing.assert_allclose(b.forward(fresh(b.inverse(y))), y, rtol=1e-4, atol=1e-4)
+  ildj = b.inverse_log_det_jacobian(fresh(y), event_ndims=1).numpy()
+  np.testing.assert_allclose(ildj, brute_force_log_det(b.inverse, fresh(y)), rtol=1e-3, atol=1e-3)
+  perturb(b, scale=50.)
+  ildj = b.inverse_log_det_jacobian(fresh(y * 10.), event_ndims=1).numpy()
+  assert np.isfinite(ildj).all()
+  # 3 transformed entries, each expanded by at most 1/σ(2) in the density direction
+  assert ildj.max() <= 3 * -np.log(1 / (1 + np.exp(-2.))) + 1e-5
+  with pytest.raises(ValueError, match="'exp'"):
+    AffineCoupling([6], scale="exp")
+
+
 def test_conditioning_changes_output_and_is_required():
   b = AffineCoupling([4, 4, 2], condition_size=3, hidden_channels=8)
   perturb(b)

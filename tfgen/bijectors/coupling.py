@@ -203,10 +203,21 @@ class AffineCoupling(_Coupling):
   """RealNVP's affine coupling (Dinh et al. 2017).
 
   Split the event by a mask into ``x₁`` (kept) and ``x₂`` (transformed).
-  The conditioner gives ``t(x₁)`` and a raw scale ``r(x₁)``; the log-scale
-  is soft-clamped, ``s = B · tanh(r / B)`` with ``B = log_scale_bound``, so
-  it is bounded in ``(−B, B)``, smooth, and exactly 0 when ``r = 0`` (a
-  fresh coupling is the identity)::
+  The conditioner gives ``t(x₁)`` and a raw scale ``r(x₁)``, and the
+  log-scale ``s`` is one of (both are exactly 0 when ``r = 0``, so a fresh
+  coupling is the identity):
+
+  - ``scale='tanh'`` (default): ``s = B · tanh(r / B)`` with
+    ``B = log_scale_bound``, bounded in ``(−B, B)`` and smooth;
+  - ``scale='sigmoid'`` (Glow's code): ``exp(−s) = σ(r + 2) / σ(2)``. In
+    the density direction (inverse) the factor lies in ``(0, 1/σ(2)) ≈
+    (0, 1.135)``: a coupling can sharpen the density only by contracting,
+    so an unusual input is never blown up through a stack of couplings.
+    This keeps Glow training finite on images with constant backgrounds
+    (Fashion-MNIST), where ``tanh`` couplings let rare images reach
+    enormous latents.
+
+  Then::
 
       forward:  y₁ = x₁,  y₂ = x₂ ⊙ exp(s(x₁)) + t(x₁)
       inverse:  x₁ = y₁,  x₂ = (y₂ − t(y₁)) ⊙ exp(−s(y₁))
@@ -216,7 +227,8 @@ class AffineCoupling(_Coupling):
     event_shape, mask, parity, conditioner, hidden_channels, condition_size:
       as for :class:`AdditiveCoupling`; the conditioner outputs ``2·c``
       channels (``t`` then ``r``) where ``AdditiveCoupling`` needs ``c``.
-    log_scale_bound: ``B > 0`` above.
+    log_scale_bound: ``B > 0`` above (``scale='tanh'``).
+    scale: ``'tanh'`` or ``'sigmoid'``.
 
   Example:
 
@@ -229,16 +241,22 @@ class AffineCoupling(_Coupling):
   _params_per_channel = 2
 
   def __init__(self, event_shape, mask="checkerboard", parity=0, conditioner=None,
-               hidden_channels=64, condition_size=None, log_scale_bound=2.0,
+               hidden_channels=64, condition_size=None, log_scale_bound=2.0, scale="tanh",
                validate_args=False, name="affine_coupling"):
     parameters = dict(locals())
     if not float(log_scale_bound) > 0:
       raise ValueError(f"`log_scale_bound` must be > 0, got {log_scale_bound!r}.")
+    if scale not in ("tanh", "sigmoid"):
+      raise ValueError(f"`scale` must be 'tanh' or 'sigmoid', got {scale!r}.")
     self._bound = float(log_scale_bound)
+    self._scale = scale
     super().__init__(event_shape, mask, parity, conditioner, hidden_channels, condition_size,
                      False, validate_args, parameters, name)
 
   def _shift_and_log_scale(self, out):
     shift, raw = tf.split(out, 2, axis=-1)
-    log_scale = self._bound * tf.tanh(raw / self._bound)
+    if self._scale == "tanh":
+      log_scale = self._bound * tf.tanh(raw / self._bound)
+    else:  # −log σ(r + 2) + log σ(2) = softplus(−r − 2) − softplus(−2)
+      log_scale = tf.nn.softplus(-raw - 2.) - tf.nn.softplus(-2.)
     return self._partition.mask_params(shift), self._partition.mask_params(log_scale)

@@ -1,5 +1,7 @@
 """Glow (Kingma & Dhariwal 2018)."""
 
+import functools
+
 from tfgen import _validation
 from tfgen.bijectors import ActNorm, AdditiveCoupling, AffineCoupling, DiagonalAffine
 from tfgen.bijectors import InvertibleConv1x1
@@ -29,6 +31,10 @@ class Glow(FlowModel):
     n_bits: model bit depth (Glow used 5 for CelebA-HQ, 8 elsewhere).
     learn_top: learn the top prior's mean and scale.
     split_prior: ``'gaussian'`` or ``'standard'``.
+    coupling_scale: affine coupling scale, ``'sigmoid'`` (as in Glow's code;
+      contracting in the density direction, which keeps training finite on
+      images with constant backgrounds) or ``'tanh'`` (RealNVP-style bounded
+      log-scale). See :class:`AffineCoupling`.
 
   Example:
 
@@ -40,19 +46,24 @@ class Glow(FlowModel):
 
   def __init__(self, image_shape, levels=3, steps_per_level=32, hidden_channels=512,
                coupling="affine", lu=True, num_classes=None, n_bits=8, learn_top=False,
-               split_prior="gaussian", name="glow", **kwargs):
+               split_prior="gaussian", coupling_scale="sigmoid", name="glow", **kwargs):
     self.levels = _validation.positive_int(levels, "levels")
     self.steps_per_level = _validation.positive_int(steps_per_level, "steps_per_level")
     self.hidden_channels = _validation.positive_int(hidden_channels, "hidden_channels")
     self.coupling = _validation.one_of(coupling, "coupling", {"affine", "additive"})
     self.split_prior = _validation.one_of(split_prior, "split_prior", set(PRIORS))
+    self.coupling_scale = _validation.one_of(coupling_scale, "coupling_scale",
+                                             {"sigmoid", "tanh"})
     self.lu, self.learn_top = bool(lu), bool(learn_top)
     check_squeezable(image_shape, levels, "Glow(levels=%d)" % levels)
     super().__init__(image_shape, n_bits=n_bits, num_classes=num_classes, name=name, **kwargs)
 
   def _level(self, i, shape, last):
     h, w, c = shape[0] // 2, shape[1] // 2, shape[2] * 4
-    coupling = AffineCoupling if self.coupling == "affine" else AdditiveCoupling
+    if self.coupling == "affine":
+      coupling = functools.partial(AffineCoupling, scale=self.coupling_scale)
+    else:
+      coupling = AdditiveCoupling
     bijectors = [squeeze_in(f"l{i}")]
     for j in range(self.steps_per_level):
       p = f"l{i}_s{j}"
@@ -77,4 +88,4 @@ class Glow(FlowModel):
             "steps_per_level": self.steps_per_level, "hidden_channels": self.hidden_channels,
             "coupling": self.coupling, "lu": self.lu, "num_classes": self.num_classes,
             "n_bits": self.dequantize.parameters["n_bits"], "learn_top": self.learn_top,
-            "split_prior": self.split_prior}
+            "split_prior": self.split_prior, "coupling_scale": self.coupling_scale}

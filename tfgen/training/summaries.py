@@ -1,0 +1,58 @@
+"""TensorBoard samples: an image grid, audio or text from the model after every epoch."""
+
+import numpy as np
+import tensorflow as tf
+
+from tfgen import audio
+from tfgen._keras import keras
+from tfgen.training.grid import image_grid
+
+
+class SampleSummaries(keras.callbacks.Callback):
+  """Writes samples to TensorBoard at the end of every ``every``-th epoch.
+
+  ``sample_fn(epoch)`` returns numpy samples in data form: uint8 images
+  ``[n, H, W, C]`` become one grid image (``tf.summary.image``), μ-law code
+  sequences ``[n, T]`` become audio clips (``tf.summary.audio``) and byte
+  sequences become text (``tf.summary.text``). The step is the epoch
+  number, as for Keras' epoch scalars.
+
+  Args:
+    log_dir: event file folder (``RUN/logs/samples``).
+    sample_fn: ``epoch -> samples``.
+    kind: ``'image'``, ``'audio'`` or ``'text'``.
+    num_levels: levels of the data (images are stretched to 0..255 for viewing).
+    sample_rate: Hz, for audio.
+  """
+
+  def __init__(self, log_dir, sample_fn, kind, num_levels=256, sample_rate=8000, every=1):
+    super().__init__()
+    if kind not in ("image", "audio", "text"):
+      raise ValueError(f"`kind` must be 'image', 'audio' or 'text', got {kind!r}.")
+    self.log_dir, self.sample_fn, self.kind = log_dir, sample_fn, kind
+    self.num_levels, self.sample_rate, self.every = num_levels, sample_rate, every
+    self._writer = None
+
+  def write(self, samples, step):
+    if self._writer is None:
+      self._writer = tf.summary.create_file_writer(self.log_dir)
+    with self._writer.as_default(step=step):
+      if self.kind == "image":
+        grid = image_grid(np.asarray(samples).astype(np.int64) * 255 // (self.num_levels - 1))
+        tf.summary.image("samples", grid[None].astype(np.uint8))
+      elif self.kind == "audio":
+        wave = audio.mu_law_decode(samples, self.num_levels)[..., None]
+        tf.summary.audio("samples", wave, self.sample_rate, max_outputs=len(samples))
+      else:
+        texts = [bytes(np.asarray(s, np.uint8)).decode("utf-8", "replace") for s in samples]
+        tf.summary.text("samples", tf.constant(texts))
+    self._writer.flush()
+
+  def on_epoch_end(self, epoch, logs=None):
+    if (epoch + 1) % self.every == 0:
+      self.write(self.sample_fn(epoch), epoch)
+
+  def on_train_end(self, logs=None):
+    if self._writer is not None:
+      self._writer.close()
+      self._writer = None
