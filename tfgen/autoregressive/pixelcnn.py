@@ -124,6 +124,13 @@ class PixelCNN(LikelihoodModel):
   def _logits(self, x, condition):
     return self._head(self.stack(self._scale(x), condition))
 
+  def logits_from_float(self, x, labels=None):
+    """Logits ``[B, H, W, C, K]`` for a float input already scaled to
+    ``[−1, 1]``: differentiable in the input, for receptive-field analysis
+    (``∂ logits[i] / ∂ x[j]`` is zero for every ``j ≥ i``)."""
+    return self._head(self.stack(tf.convert_to_tensor(x, tf.float32),
+                                 self._condition(labels, x.shape[0])))
+
   # -- likelihood ----------------------------------------------------------
 
   def call(self, inputs, labels=None, training=False):

@@ -134,6 +134,12 @@ class WaveNet(LikelihoodModel):
     """Codes ``[B, T]`` → logits ``[B, T, K]`` for ``x_t`` given ``x_<t``."""
     return self._logits_from_embedded(self.embed(x), g_terms, l_terms)
 
+  def logits_from_embedded(self, e):
+    """Logits ``[B, T, K]`` of an unconditional model from input embeddings
+    ``e = model.embed(x)`` (``[B, T, residual_channels]``): differentiable in
+    ``e``, for receptive-field analysis."""
+    return self._logits_from_embedded(tf.convert_to_tensor(e, tf.float32), None, None)
+
   def _logits_from_embedded(self, e, g_terms, l_terms):
     h = tf.pad(e[:, :-1], [[0, 0], [1, 0], [0, 0]])  # input at t is x_{t-1}; zero at t = 0
     skips = 0.
