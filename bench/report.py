@@ -1,0 +1,90 @@
+"""Renders bench/results.json as a Markdown table and writes it into the README.
+
+    .venv/bin/python bench/report.py            # print the table
+    .venv/bin/python bench/report.py --readme   # replace the README's results section
+
+Every benchmark script records its numbers in results.json; this is the only
+way numbers reach the README, so the table can never drift from a run.
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RESULTS = os.path.join(HERE, "results.json")
+README = os.path.join(os.path.dirname(HERE), "README.md")
+START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
+
+
+def _pixelcnn(r):
+  return [("PixelCNN sampling, %d images %s" % (r["images"], "×".join(map(str, r["image_shape"]))),
+           "Gated PixelCNN (%.2fM params), cached: %.2f s" % (r["tfgen_params"] / 1e6,
+                                                             r["tfgen_cached_s"]),
+           "`tfd.PixelCNN` (%.2fM params): %.1f s" % (r["tfp_params"] / 1e6, r["tfp_s"]),
+           "%.0f× faster" % r["speedup_vs_tfp"], "`bench/pixelcnn_sampling.py`", r)]
+
+
+def _wavenet(r):
+  return [("WaveNet generation, %d samples, receptive field %d" % (r["samples"],
+                                                                   r["receptive_field"]),
+           "cached (Fast WaveNet): %.3f s" % r["cached_s"],
+           "naive (whole receptive field per step): %.2f s" % r["naive_s"],
+           "%.0f× faster" % r["speedup"], "`bench/wavenet_generation.py`", r),
+          ("WaveNet real-time factor, %s" % r["rtf_model"],
+           "%.1f s of 8 kHz audio in %.2f s" % (r["rtf_seconds_of_audio"], r["rtf_generation_s"]),
+           "real time", "RTF %.2f" % r["real_time_factor"], "`bench/wavenet_generation.py`", r)]
+
+
+RENDERERS = {"pixelcnn_sampling": _pixelcnn, "wavenet_generation": _wavenet}
+
+
+def table(results):
+  """The Markdown table for a results dict (the parsed results.json)."""
+  lines = ["| benchmark | tfgen | baseline | result | script | machine, date |",
+           "|---|---|---|---|---|---|"]
+  for key, render in RENDERERS.items():
+    if key not in results:
+      continue
+    for name, ours, baseline, verdict, script, r in render(results[key]):
+      where = "%d CPU cores, %s" % (r["machine"]["cpu_count"], r["date"])
+      lines.append(f"| {name} | {ours} | {baseline} | {verdict} | {script} | {where} |")
+  unknown = sorted(set(results) - set(RENDERERS))
+  if unknown:
+    raise ValueError(f"results.json has sections with no renderer: {unknown}")
+  return "\n".join(lines) + "\n"
+
+
+def section(results):
+  return f"{START}\n{table(results)}{END}"
+
+
+def update_readme(readme_text, results):
+  """``readme_text`` with its results section replaced by the current table."""
+  pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+  if not pattern.search(readme_text):
+    raise ValueError(f"README has no {START} ... {END} section")
+  return pattern.sub(lambda _: section(results), readme_text)
+
+
+def main(argv=None):
+  p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  p.add_argument("--readme", action="store_true", help="rewrite the README's results table")
+  args = p.parse_args(argv)
+  with open(RESULTS) as f:
+    results = json.load(f)
+  if not args.readme:
+    sys.stdout.write(table(results))
+    return 0
+  with open(README) as f:
+    text = f.read()
+  with open(README, "w") as f:
+    f.write(update_readme(text, results))
+  print(f"updated {README}")
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
