@@ -131,9 +131,10 @@ def cmd_train(args):
   from tfgen.training import SampleSummaries, default_optimizer, get_strategy, resumable, run
 
   family = models.family(args.model)
+  requested = _size_args(family, args)  # flag errors first, before touching --out
   previous = _prepare_out(args, family)
   if previous is not None:
-    changed = [k for k, v in _size_args(family, args).items()
+    changed = [k for k, v in requested.items()
                if previous["model_config"].get(k) != v]
     if changed or (args.data and args.data != previous["data"]):
       raise UsageError("--resume continues the run as it was configured; "
@@ -141,7 +142,7 @@ def cmd_train(args):
     config = dict(previous, epochs=args.epochs, status="training")
     size = None
   else:
-    size = _size_args(family, args)
+    size = requested
     config = {"model": family.name, "data": args.data or family.default_data,
               "data_dir": args.data_dir, "window": args.window, "batch_size": args.batch_size,
               "eval_batch_size": 256, "epochs": args.epochs,
@@ -169,7 +170,8 @@ def cmd_train(args):
 
   print(f"tfgen: training {family.name} ({model.count_params():,} parameters) on "
         f"{config['data']} for {config['epochs']} x {config['steps_per_epoch']} steps, "
-        f"batch {config['batch_size']}, strategy {type(strategy).__name__} -> {args.out}"
+        f"batch {config['batch_size']}, {type(strategy).__name__.strip('_')} with "
+        f"{strategy.num_replicas_in_sync} replica(s) -> {args.out}"
         + (" (resuming)" if previous else ""), flush=True)
   sample = _sampler(family, model, spec, config.get("window") or 0)
   n_logged = 16 if spec.kind == "image" else 2
