@@ -38,7 +38,47 @@ def _wavenet(r):
            "real time", "RTF %.2f" % r["real_time_factor"], "`bench/wavenet_generation.py`", r)]
 
 
-RENDERERS = {"pixelcnn_sampling": _pixelcnn, "wavenet_generation": _wavenet}
+LABELS = {"tfgen_glow": "tfgen `Glow`", "tfp_glow": "`tfb.Glow`", "tfgen_realnvp":
+          "tfgen `RealNVP`", "tfgen_gated_pixelcnn": "tfgen Gated `PixelCNN`",
+          "tfp_pixelcnn": "`tfd.PixelCNN`"}
+
+
+def _speed(m):
+  mfu = "n/a (FLOPs not countable)" if m.get("mfu") is None else "%.1f%%" % (100 * m["mfu"])
+  return ("%s (%.2fM params): %.1f images/s, peak RSS %.0f MB, MFU %s%s" % (
+      LABELS.get(m["name"], m["name"]), m["params"] / 1e6, m["images_per_s"], m["peak_rss_mb"],
+      mfu, "" if m["all_steps_finite"] else ", **loss went NaN/Inf**"))
+
+
+def _throughput(r):
+  rows = []
+  for ours, theirs in (("tfgen_glow", "tfp_glow"), ("tfgen_gated_pixelcnn", "tfp_pixelcnn")):
+    if ours in r["models"] and theirs in r["models"]:
+      a = dict(r["models"][ours], name=ours)
+      b = dict(r["models"][theirs], name=theirs)
+      rows.append(("Training throughput, batch %d, Adam 1e-3%s (matmul peak %.0f GFLOP/s)" % (
+          a["batch"], ", XLA" if a["jit_compile"] else "", r["matmul_peak_gflops"]),
+          _speed(a), _speed(b), "%.2f× the images/s" % r[f"{ours}_vs_{theirs}"],
+          "`bench/training_throughput.py`", r))
+  return rows
+
+
+def _quality(r):
+  rows = []
+  for name, m in r["models"].items():
+    text = "%s (%.2fM params): %.3f bits/dim after %d steps%s" % (
+        LABELS.get(name, name), m["params"] / 1e6, m["test_bits_per_dim"], m["steps"],
+        "" if m["all_steps_finite"] else ", **loss went NaN/Inf**")
+    ours = name.startswith("tfgen")
+    rows.append(("Test bits/dim after %g min of training (%d test images)" % (
+        r["minutes"], m["test_images"]), text if ours else "", "" if ours else text,
+        "%.3f" % m["test_bits_per_dim"], "`bench/quality_budget.py`", r))
+  return rows
+
+
+RENDERERS = {"training_throughput": _throughput, "training_throughput_jit": _throughput,
+             "quality_budget": _quality, "pixelcnn_sampling": _pixelcnn,
+             "wavenet_generation": _wavenet}
 
 
 def table(results):

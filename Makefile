@@ -1,0 +1,16 @@
+# Benchmarks (see bench/). `make bench` runs them all on this machine, writes
+# bench/results.json and regenerates the README's results table.
+PY ?= .venv/bin/python
+MINUTES ?= 10
+
+.PHONY: bench test
+bench:
+	$(PY) bench/training_throughput.py
+	$(PY) bench/quality_budget.py --minutes $(MINUTES)
+	$(PY) bench/pixelcnn_sampling.py
+	$(PY) bench/wavenet_generation.py
+	$(PY) bench/report.py --readme
+	$(PY) bench/report.py
+
+test:
+	$(PY) -m pytest

@@ -1,0 +1,131 @@
+"""The models the benchmarks compare, built at matched parameter counts, each
+with one training step (``tf.function``) and a test bits/dim.
+
+tfgen models train through Keras ``fit``, as users run them; the TFP peers train with the loop a TFP user would write:
+GradientTape and Adam, on dequantized floats, with the same bits/dim.
+"""
+
+import math
+import time
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from tfgen._keras import keras
+
+tfb, tfd = tfp.bijectors, tfp.distributions
+SHAPE = (28, 28, 1)
+DIMS = 28 * 28
+MODELS = ("tfgen_glow", "tfp_glow", "tfgen_realnvp", "tfgen_gated_pixelcnn", "tfp_pixelcnn")
+
+
+def count(variables):
+  return int(sum(np.prod(v.shape) for v in variables))
+
+
+class Peer:
+  """``train(batches) -> (seconds, last bits/dim, finite)``, ``bpd(x) -> [B]``,
+  ``forward(x)`` (log_prob, for FLOP counting) and ``params``."""
+
+  def __init__(self, name, lr=1e-3, jit_compile=False):
+    if name not in MODELS:
+      raise ValueError(f"unknown model {name!r}; one of {MODELS}")
+    self.name = name
+    getattr(self, "_" + name)(lr, jit_compile)
+
+  # -- tfgen: Keras models ---------------------------------------------------
+
+  def _keras(self, model, lr, jit_compile):
+    from tfgen.training import default_optimizer
+    model.compile(default_optimizer(lr), jit_compile=jit_compile)
+    self.model = model
+    self.params = count(model.trainable_variables)
+
+    def train(batches, warmup=True):
+      """Runs one training step per batch with ``fit`` (after a warm-up call
+      on two of them); returns (seconds, bits/dim, all steps finite)."""
+      ds = tf.data.Dataset.from_tensor_slices(tf.stack(batches)).prefetch(2)
+      if warmup:
+        model.fit(ds.take(2), epochs=1, verbose=0)  # tracing, ActNorm init
+      model.nonfinite_steps.assign(0)
+      start = time.perf_counter()
+      history = model.fit(ds, epochs=1, verbose=0)
+      seconds = time.perf_counter() - start
+      return seconds, history.history["bits_per_dim"][-1], int(model.nonfinite_steps.numpy()) == 0
+    def forward(x):
+      return model.log_prob(x)
+
+    self.train, self.forward = train, forward
+    self.bpd = lambda x: model.bits_per_dim(x).numpy()
+
+  def _tfgen_glow(self, lr, jit_compile):
+    from tfgen.flows import Glow
+    self._keras(Glow(SHAPE, levels=2, steps_per_level=8, hidden_channels=256), lr, jit_compile)
+
+  def _tfgen_realnvp(self, lr, jit_compile):
+    from tfgen.flows import RealNVP
+    self._keras(RealNVP(SHAPE, levels=2, hidden_channels=128), lr, jit_compile)
+
+  def _tfgen_gated_pixelcnn(self, lr, jit_compile):
+    from tfgen.autoregressive import PixelCNN
+    self._keras(PixelCNN(SHAPE, filters=96, num_layers=6, gated=True), lr, jit_compile)
+
+  # -- TFP: distributions trained with a GradientTape loop -------------------
+
+  def _tfp(self, dist, to_float, offset_bits, lr, jit_compile):
+    optimizer = keras.optimizers.Adam(lr)
+    self.dist = dist
+
+    def bpd(x):
+      return -dist.log_prob(to_float(x)) / (DIMS * math.log(2.)) + offset_bits
+
+    @tf.function(jit_compile=jit_compile)
+    def step(x):
+      with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(bpd(x))
+      variables = dist.trainable_variables
+      optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+      return loss
+
+    dist.log_prob(to_float(tf.zeros((2,) + SHAPE, tf.uint8)))  # creates the variables
+    self.params = count(dist.trainable_variables)
+
+    def train(batches, warmup=True):
+      for x in batches[:2] if warmup else []:  # tracing (and TFP's ActNorm init)
+        step(x)
+      start = time.perf_counter()
+      losses = [step(x) for x in batches]
+      last = float(losses[-1])  # waits for the last step
+      seconds = time.perf_counter() - start
+      return seconds, last, bool(np.all(np.isfinite([float(v) for v in losses])))
+    def forward(x):
+      return dist.log_prob(to_float(x))
+
+    self.train, self.forward = train, forward
+    self.bpd = lambda x: tf.function(bpd)(x).numpy()
+
+  def _tfp_glow(self, lr, jit_compile):
+    glow = tfb.Glow(output_shape=SHAPE, num_glow_blocks=2, num_steps_per_block=8,
+                    coupling_bijector_fn=lambda s: tfb.GlowDefaultNetwork(s, num_hidden=256),
+                    exit_bijector_fn=tfb.GlowDefaultExitNetwork)
+    dist = tfd.TransformedDistribution(
+        tfd.Sample(tfd.Normal(0., 1.), glow.inverse_event_shape(SHAPE)), glow)
+
+    def dequantize(x):  # uniform dequantization to [-0.5, 0.5): bits/dim gain 8 (= log2 256)
+      x = tf.cast(x, tf.float32)
+      return (x + tf.random.uniform(tf.shape(x))) / 256. - 0.5
+    self._tfp(dist, dequantize, 8., lr, jit_compile)
+
+  def _tfp_pixelcnn(self, lr, jit_compile):
+    dist = tfd.PixelCNN(SHAPE, num_resnet=1, num_hierarchies=2, num_filters=48,
+                        num_logistic_mix=5, dropout_p=0.)
+    # A discretized logistic mixture over the integer levels: discrete already.
+    self._tfp(dist, lambda x: tf.cast(x, tf.float32), 0., lr, jit_compile)
+
+
+def test_bpd(peer, test_images, batch=500):
+  """Mean test bits/dim over ``test_images`` (uint8 [N, 28, 28, 1])."""
+  values = [peer.bpd(tf.constant(test_images[i:i + batch]))
+            for i in range(0, len(test_images), batch)]
+  return float(np.mean(np.concatenate(values)))
