@@ -57,6 +57,8 @@ def mnist_dir(tmp_path):
     (["evaluate", "/nonexistent/run"], "No tfgen run"),
     (["export", "/nonexistent/run"], "the following arguments are required: --to"),
     (["bogus"], "invalid choice: 'bogus'"),
+    (["train", "gated_pixelcnn", "--mixed-precision", "bfloat16"],
+     "PixelCNN does not support the mixed-precision policy 'mixed_bfloat16'"),
 ])
 def test_bad_usage_is_one_line_and_exit_2(argv, message, capsys):
   code, _, err = _run(argv, capsys)
@@ -177,3 +179,17 @@ def test_wavenet_on_text_writes_text(tmp_path, capsys):
   assert code == 0, err
   assert _tags(run / "logs").get("samples") == "text"
   assert len((run / "samples.txt").read_bytes()) > 100
+
+
+def test_mixed_precision_glow_run(tmp_path, mnist_dir, capsys):
+  from tfgen._keras import keras
+  run = tmp_path / "run"
+  code, _, err = _run(["train", "glow", "--levels", 1, "--steps-per-level", 2,
+                       "--hidden-channels", 8, "--mixed-precision", "bfloat16", "--data", "mnist",
+                       "--data-dir", mnist_dir, "--epochs", 1, "--steps-per-epoch", 2,
+                       "--batch-size", 8, "--validation-steps", 1, "--no-export", "--out", run,
+                       "--verbose", 0], capsys)
+  assert code == 0, err
+  config = json.loads((run / "config.json").read_text())
+  assert config["mixed_precision"] == "bfloat16" and np.isfinite(config["test"]["bits_per_dim"])
+  assert keras.mixed_precision.global_policy().name == "float32"   # restored after the command

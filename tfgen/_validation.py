@@ -96,3 +96,13 @@ def seed(value):
   if s.shape != [2] or not s.dtype.is_integer:
     raise ValueError(f"`seed` must be None or an int tensor of shape [2], got {value!r}.")
   return s
+
+
+def full_precision(model_name):
+  """Raises ``ValueError`` when a mixed-precision Keras policy is active: the
+  autoregressive models' sampling caches are float32-only so far."""
+  from tfgen._keras import keras
+  policy = keras.mixed_precision.global_policy()
+  if policy.compute_dtype != "float32":
+    raise ValueError(f"{model_name} does not support the mixed-precision policy "
+                     f"{policy.name!r} yet (flows do); build it under the 'float32' policy.")

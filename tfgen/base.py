@@ -55,6 +55,13 @@ class LikelihoodModel(keras.Model):
   ``bits_per_dim``. Under ``tf.distribute`` the batch is global and the loss
   is averaged over it. A step whose loss or gradients are not finite is
   skipped on every replica, and ``fit`` stops with a message.
+
+  Mixed precision (flows): build the model under
+  ``keras.mixed_precision.set_global_policy('mixed_float16')`` (GPUs) or
+  ``'mixed_bfloat16'``. The networks inside the bijectors then compute in
+  16 bits, while every bijector's arithmetic, log-det and the loss stay in
+  float32. With ``mixed_float16`` Keras wraps the optimizer in a
+  ``LossScaleOptimizer``; its overflow skips are not counted as failures.
   """
 
   def __init__(self, **kwargs):
@@ -99,8 +106,15 @@ class LikelihoodModel(keras.Model):
       loss = tf.nn.compute_average_loss(nll / (dims * math.log(2.)))
       if self.losses:
         loss += tf.nn.scale_regularization_loss(tf.add_n(self.losses))
+      # mixed_float16: Keras wrapped the optimizer in a LossScaleOptimizer.
+      scaling = isinstance(self.optimizer, keras.mixed_precision.LossScaleOptimizer)
+      if scaling:
+        scaled_loss = self.optimizer.get_scaled_loss(loss)
     variables = self.trainable_variables
-    grads = tape.gradient(loss, variables)
+    if scaling:
+      grads = self.optimizer.get_unscaled_gradients(tape.gradient(scaled_loss, variables))
+    else:
+      grads = tape.gradient(loss, variables)
     ctx = tf.distribute.get_replica_context()
     multi = ctx is not None and ctx.num_replicas_in_sync > 1
     if multi:
@@ -108,8 +122,14 @@ class LikelihoodModel(keras.Model):
       # contain a cross-replica sync. Then every replica sees the same
       # gradients and makes the same skip decision.
       grads = [g for g, _ in self.optimizer.aggregate_gradients(list(zip(grads, variables)))]
-    finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads if g is not None]
-                           + [tf.math.is_finite(loss)])
+    if scaling:
+      # Overflowing float16 gradients are the loss scale's business: the
+      # LossScaleOptimizer skips that update and lowers the scale. Only a
+      # non-finite loss means the model itself failed.
+      finite = tf.math.is_finite(loss)
+    else:
+      finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads
+                              if g is not None] + [tf.math.is_finite(loss)])
     bad = tf.cast(tf.logical_not(finite), tf.int32)
     if multi:
       bad = ctx.all_reduce(tf.distribute.ReduceOp.SUM, bad)

@@ -147,9 +147,12 @@ def cmd_train(args):
               "data_dir": args.data_dir, "window": args.window, "batch_size": args.batch_size,
               "eval_batch_size": 256, "epochs": args.epochs,
               "steps_per_epoch": args.steps_per_epoch, "lr": args.lr, "seed": args.seed,
-              "strategy": args.strategy, "status": "training"}
+              "strategy": args.strategy, "mixed_precision": args.mixed_precision,
+              "status": "training"}
   spec = data.info(config["data"])
   keras.utils.set_random_seed(config["seed"])
+  if config.get("mixed_precision"):
+    keras.mixed_precision.set_global_policy("mixed_" + config["mixed_precision"])
   strategy = get_strategy(args.strategy)
   with strategy.scope():
     if previous is not None:
@@ -338,6 +341,9 @@ def parser():
                  help="sequence length for audio/text (default: 4 receptive fields, >= 1024)")
   t.add_argument("--validation-steps", type=_positive_int, default=4,
                  help="test batches evaluated after every epoch (default 4)")
+  t.add_argument("--mixed-precision", choices=["float16", "bfloat16"],
+                 help="flows: 16-bit networks, float32 log-dets (float16 for GPUs, with loss "
+                      "scaling)")
   t.add_argument("--no-export", action="store_true", help="skip the SavedModel")
   t.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2],
                  help="Keras progress: 0 silent, 1 bar, 2 one line per epoch")
@@ -389,6 +395,8 @@ def main(argv=None):
   if not getattr(args, "func", None):
     p.print_help()
     return 2
+  from tfgen._keras import keras
+  policy = keras.mixed_precision.global_policy()
   try:
     return args.func(args)
   except (UsageError, ValueError) as e:  # a library ValueError is a message about the input
@@ -398,6 +406,8 @@ def main(argv=None):
     print(f"\ntfgen {args.command}: interrupted"
           + ("; continue with --resume" if args.command == "train" else ""), file=sys.stderr)
     return 130
+  finally:
+    keras.mixed_precision.set_global_policy(policy)  # --mixed-precision is per command
 
 
 if __name__ == "__main__":

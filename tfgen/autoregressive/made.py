@@ -40,6 +40,7 @@ class MADE(LikelihoodModel):
   def __init__(self, event_size, hidden_units=(512,), num_levels=2,
                input_order="left-to-right", conditional_size=None, seed=None, name="made",
                **kwargs):
+    _validation.full_precision("MADE")
     super().__init__(name=name, **kwargs)
     self.event_size = _validation.positive_int(event_size, "event_size")
     self.num_levels = _validation.positive_int(num_levels, "num_levels")

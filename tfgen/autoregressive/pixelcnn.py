@@ -48,6 +48,7 @@ class PixelCNN(LikelihoodModel):
   def __init__(self, image_shape, num_levels=256, filters=96, num_layers=12, gated=False,
                kernel_size=3, num_classes=None, conditional_shape=None, name="pixelcnn",
                **kwargs):
+    _validation.full_precision("PixelCNN")
     super().__init__(name=name, **kwargs)
     self.image_shape = check_image_shape(image_shape)
     h, w, c = self.image_shape

@@ -46,6 +46,7 @@ class WaveNet(LikelihoodModel):
                dilation_channels=32, skip_channels=64, kernel_size=2, num_levels=256,
                global_condition_classes=None, local_condition_channels=None, local_upsample=None,
                loss_start=0, name="wavenet", **kwargs):
+    _validation.full_precision("WaveNet")
     super().__init__(name=name, **kwargs)
     p = _validation.positive_int
     self.num_layers_per_stack = p(num_layers_per_stack, "num_layers_per_stack")

@@ -121,9 +121,11 @@ class _Coupling(OnePassBijector):
                        f"got output shape {[None] + got[1:]}.")
 
   def _run_conditioner(self, h, condition):
+    # Under a mixed-precision Keras policy the network computes in float16 /
+    # bfloat16; the bijector's arithmetic and log-det stay in float32.
     if condition is None:
-      return self.conditioner(h)
-    return self.conditioner(h, condition=condition)
+      return tf.cast(self.conditioner(h), tf.float32)
+    return tf.cast(self.conditioner(h, condition=condition), tf.float32)
 
   def _params(self, x, condition):
     self._check_condition(condition)

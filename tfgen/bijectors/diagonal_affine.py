@@ -51,7 +51,7 @@ class DiagonalAffine(Bijector):
     self._check_condition(condition)
     if condition is None:
       return self.shift, self.log_scale
-    delta = tf.reshape(self.condition_proj(condition), [-1, 2] + self._shape)
+    delta = tf.reshape(tf.cast(self.condition_proj(condition), tf.float32), [-1, 2] + self._shape)
     return self.shift + delta[:, 0], self.log_scale + delta[:, 1]
 
   def _forward(self, x, condition=None):

@@ -78,7 +78,8 @@ class FactorOut(OnePassBijector):
     if self._prior == "standard":
       return None, None
     batch = tf.shape(x_a)[:-3]
-    out = self.prior_net(tf.reshape(x_a, [-1] + self._shape[:2] + [self._kept]))
+    out = tf.cast(self.prior_net(tf.reshape(x_a, [-1] + self._shape[:2] + [self._kept])),
+                  tf.float32)  # float32 even when the network runs in mixed precision
     out = tf.reshape(out, tf.concat([batch, tf.shape(out)[1:]], 0))
     return tf.split(out, 2, axis=-1)
 
