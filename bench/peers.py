@@ -53,6 +53,7 @@ class Peer:
       history = model.fit(ds, epochs=1, verbose=0)
       seconds = time.perf_counter() - start
       return seconds, history.history["bits_per_dim"][-1], int(model.nonfinite_steps.numpy()) == 0
+
     def forward(x):
       return model.log_prob(x)
 
@@ -99,6 +100,7 @@ class Peer:
       last = float(losses[-1])  # waits for the last step
       seconds = time.perf_counter() - start
       return seconds, last, bool(np.all(np.isfinite([float(v) for v in losses])))
+
     def forward(x):
       return dist.log_prob(to_float(x))
 
