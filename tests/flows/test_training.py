@@ -1,6 +1,7 @@
 """A few hundred steps on real Fashion-MNIST bring bits/dim far below 8."""
 
 import numpy as np
+import pytest
 
 from tfgen._keras import keras
 from tfgen.data import fashion_mnist
@@ -29,6 +30,7 @@ def test_glow_learns_fashion_mnist(fmnist_available):
   assert samples.shape == (4, 28, 28, 1)
 
 
+@pytest.mark.slow  # Glow covers flows on real data by default; RealNVP is in bench/quality_budget.py
 def test_realnvp_learns_fashion_mnist(fmnist_available):
   keras.utils.set_random_seed(0)
   model = RealNVP((28, 28, 1), levels=2, hidden_channels=32)
