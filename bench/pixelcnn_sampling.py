@@ -11,16 +11,12 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import tensorflow_probability as tfp  # noqa: E402
 
 from common import record, timed  # noqa: E402
+from peers import count  # noqa: E402
 from tfgen.autoregressive import PixelCNN  # noqa: E402
-
-
-def count(variables):
-  return int(sum(np.prod(v.shape) for v in variables))
 
 
 def main():
