@@ -110,7 +110,7 @@ def _write_samples(path, samples, spec):
         f.write(bytes(np.asarray(s, np.uint8)).decode("utf-8", "replace") + "\n\n")
 
 
-def _datasets(family, spec, config, strategy=None):
+def _datasets(family, config):
   from tfgen import data
   common = dict(data_dir=config["data_dir"], window=config.get("window"), seed=config["seed"])
   train = data.load(config["data"], "train", config["batch_size"], repeat=True, **common)
@@ -164,7 +164,7 @@ def cmd_train(args):
     config["window"] = max(1024, 4 * model.receptive_field)
   config["model_config"] = model.get_config()
   try:
-    train, test = _datasets(family, spec, config)
+    train, test = _datasets(family, config)
   except (FileNotFoundError, ValueError) as e:
     if previous is None and os.path.isdir(args.out) and not os.listdir(args.out):
       os.rmdir(args.out)
