@@ -6,7 +6,8 @@ batches, Adam 1e-3.
 Run: .venv/bin/python bench/training_throughput.py [--steps 20] [--batch 64] [--jit]
 
 Each model runs in its own process, so its peak resident memory (ru_maxrss)
-is its own. Timing starts after two warm-up steps (tracing); tfgen models run Keras
+is its own. Timing starts after two warm-up steps (tracing); throughput is the batch over
+the median step time (each step is timed to its end). tfgen models run Keras
 ``fit``, TFP's a GradientTape loop. FLOPs: the
 forward pass's float operations counted by TensorFlow's profiler on the
 traced log_prob graph, times 3 for forward + backward (the usual
@@ -55,6 +56,7 @@ def forward_flops(peer, batch):
 
 
 def one(name, steps, batch, jit):
+  import numpy as np
   import tensorflow as tf
   from peers import Peer
   from tfgen import data
@@ -63,14 +65,18 @@ def one(name, steps, batch, jit):
   images = iter(data.load("fashion_mnist", "train", batch, repeat=True, seed=0))
   peer = Peer(name, jit_compile=jit)
   batches = [next(images) for _ in range(steps)]
-  seconds, last, finite = peer.train(batches)
+  step_seconds, last, finite = peer.train(batches)
+  # The median step: this shared-CPU VM has bursts of contention that a
+  # mean would charge to whichever model happened to run during them.
+  seconds = float(np.median(step_seconds))
   flops = forward_flops(peer, batch)
   return {"params": peer.params, "steps": steps, "batch": batch, "jit_compile": jit,
-          "images_per_s": steps * batch / seconds, "step_s": seconds / steps,
+          "images_per_s": batch / seconds, "step_s": seconds,
+          "step_s_min": min(step_seconds), "step_s_mean": float(np.mean(step_seconds)),
           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
           "bits_per_dim_last": last, "all_steps_finite": finite,
           "forward_gflops_per_batch": flops / 1e9,
-          "train_gflops_per_s": 3 * flops / 1e9 * steps / seconds,
+          "train_gflops_per_s": 3 * flops / 1e9 / seconds,
           "tf_threads": tf.config.threading.get_intra_op_parallelism_threads()}
 
 
@@ -104,8 +110,9 @@ def main():
     counted = r["forward_gflops_per_batch"] >= 1.
     r["mfu"] = r["train_gflops_per_s"] / results["matmul_peak_gflops"] if counted else None
     results["models"][name] = r
+    mfu = "n/a" if r["mfu"] is None else f"{100 * r['mfu']:.1f}%"
     print(f"{name:<22} {r['params']:>9,} params  {r['images_per_s']:7.1f} images/s  "
-          f"peak RSS {r['peak_rss_mb']:6.0f} MB  MFU {'n/a' if r['mfu'] is None else f"{100 * r['mfu']:.1f}%"}  last bits/dim "
+          f"peak RSS {r['peak_rss_mb']:6.0f} MB  MFU {mfu}  last bits/dim "
           f"{r['bits_per_dim_last']:.2f}" + ("" if r["all_steps_finite"] else "  NON-FINITE"),
           flush=True)
   for ours, theirs in PAIRS:
