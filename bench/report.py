@@ -38,7 +38,8 @@ def _wavenet(r):
            "real time", "RTF %.2f" % r["real_time_factor"], "`bench/wavenet_generation.py`", r)]
 
 
-LABELS = {"tfgen_glow": "tfgen `Glow`", "tfp_glow": "`tfb.Glow`", "tfgen_realnvp":
+LABELS = {"tfgen_glow": "tfgen `Glow`", "tfgen_glow_bf16": "tfgen `Glow`, `mixed_bfloat16`",
+          "tfp_glow": "`tfb.Glow`", "tfgen_realnvp":
           "tfgen `RealNVP`", "tfgen_gated_pixelcnn": "tfgen Gated `PixelCNN`",
           "tfp_pixelcnn": "`tfd.PixelCNN`"}
 
@@ -52,12 +53,15 @@ def _speed(m):
 
 def _throughput(r):
   rows = []
-  for ours, theirs in (("tfgen_glow", "tfp_glow"), ("tfgen_gated_pixelcnn", "tfp_pixelcnn")):
+  for ours, theirs in (("tfgen_glow", "tfp_glow"), ("tfgen_glow_bf16", "tfp_glow"),
+                       ("tfgen_gated_pixelcnn", "tfp_pixelcnn")):
     if ours in r["models"] and theirs in r["models"]:
       a = dict(r["models"][ours], name=ours)
       b = dict(r["models"][theirs], name=theirs)
-      rows.append(("Training throughput, batch %d, Adam 1e-3%s (matmul peak %.0f GFLOP/s)" % (
-          a["batch"], ", XLA" if a["jit_compile"] else "", r["matmul_peak_gflops"]),
+      bf16 = ours.endswith("_bf16")
+      rows.append(("Training throughput, batch %d, Adam 1e-3%s (%s matmul peak %.0f GFLOP/s)" % (
+          a["batch"], ", XLA" if a["jit_compile"] else "", "bfloat16" if bf16 else "float32",
+          r["matmul_peak_gflops" + ("_bf16" if bf16 else "")]),
           _speed(a), _speed(b), "%.2f× the images/s" % r[f"{ours}_vs_{theirs}"],
           "`bench/training_throughput.py`", r))
   return rows

@@ -12,7 +12,9 @@ the median step time (each step is timed to its end). tfgen models run Keras
 forward pass's float operations counted by TensorFlow's profiler on the
 traced log_prob graph, times 3 for forward + backward (the usual
 convention: the backward pass costs about twice the forward). The peak is
-this machine's measured float32 matmul rate.
+this machine's measured matmul rate in the model's compute dtype
+(``tfgen_glow_bf16`` is tfgen's ``mixed_bfloat16`` option; the headline
+comparison is float32 against float32).
 """
 
 import argparse
@@ -26,15 +28,16 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-PAIRS = (("tfgen_glow", "tfp_glow"), ("tfgen_gated_pixelcnn", "tfp_pixelcnn"))
+PAIRS = (("tfgen_glow", "tfp_glow"), ("tfgen_glow_bf16", "tfp_glow"),
+         ("tfgen_gated_pixelcnn", "tfp_pixelcnn"))
 
 
-def matmul_peak(n=2048, repeat=10):
-  """Best float32 matmul rate of this machine, FLOP/s."""
+def matmul_peak(n=2048, repeat=10, dtype="float32"):
+  """Best matmul rate of this machine in ``dtype``, FLOP/s."""
   import tensorflow as tf
-  a = tf.random.normal([n, n])
-  b = tf.random.normal([n, n])
-  f = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
+  a = tf.cast(tf.random.normal([n, n]), dtype)
+  b = tf.cast(tf.random.normal([n, n]), dtype)
+  f = tf.function(lambda: tf.reduce_sum(tf.cast(tf.matmul(a, b), tf.float32)))
   f()
   best = float("inf")
   for _ in range(repeat):
@@ -92,11 +95,14 @@ def main():
     print(json.dumps(one(args.one, args.steps, args.batch, args.jit)))
     return
   from common import machine, record
-  peak = matmul_peak()
-  print(f"float32 matmul peak of this machine: {peak / 1e9:.1f} GFLOP/s", flush=True)
-  results = {"matmul_peak_gflops": peak / 1e9, "machine": machine(),
+  peak, peak16 = matmul_peak(), matmul_peak(dtype="bfloat16")
+  print(f"matmul peak of this machine: float32 {peak / 1e9:.1f}, bfloat16 {peak16 / 1e9:.1f} "
+        "GFLOP/s", flush=True)
+  results = {"matmul_peak_gflops": peak / 1e9, "matmul_peak_gflops_bf16": peak16 / 1e9,
+             "machine": machine(),
              "date": time.strftime("%Y-%m-%d"), "models": {}}
-  names = [n for pair in PAIRS for n in pair if not args.only or n in args.only]
+  names = [n for n in dict.fromkeys(n for pair in PAIRS for n in pair)
+           if not args.only or n in args.only]
   for name in names:
     cmd = [sys.executable, os.path.abspath(__file__), "--one", name, "--steps", str(args.steps),
            "--batch", str(args.batch)] + (["--jit"] if args.jit else [])
@@ -108,7 +114,9 @@ def main():
     # TF's profiler counts only ops with static shapes; tfd.PixelCNN's convolutions
     # have none, so its count is a tiny fraction of the real work: no MFU then.
     counted = r["forward_gflops_per_batch"] >= 1.
-    r["mfu"] = r["train_gflops_per_s"] / results["matmul_peak_gflops"] if counted else None
+    # bfloat16 models against the bfloat16 peak, the rest against float32's.
+    r["mfu"] = (r["train_gflops_per_s"] / results["matmul_peak_gflops" + (
+        "_bf16" if name.endswith("_bf16") else "")]) if counted else None
     results["models"][name] = r
     mfu = "n/a" if r["mfu"] is None else f"{100 * r['mfu']:.1f}%"
     print(f"{name:<22} {r['params']:>9,} params  {r['images_per_s']:7.1f} images/s  "

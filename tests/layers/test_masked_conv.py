@@ -65,6 +65,10 @@ def test_bad_arguments():
     MaskedConv2D(8, 3, data_channels=3)
   with pytest.raises(ValueError, match="padding"):
     MaskedConv2D(8, 3, padding="valid")
+  with pytest.raises(ValueError, match="strides=1, got 2"):
+    MaskedConv2D(8, 3, strides=2)
+  with pytest.raises(ValueError, match=r"dilation_rate=1, got \(2, 1\)"):
+    MaskedConv2D(8, 3, dilation_rate=(2, 1))
 
 
 def test_config_round_trip():
@@ -89,3 +93,24 @@ def test_valid_window_equals_same_padded_output():
   padded = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]])
   np.testing.assert_allclose(layer.valid(padded[:, 2:5, 1:4]), full[:, 2:3, 1:2], atol=1e-5)
   np.testing.assert_allclose(layer.valid(padded[:, 2:5]), full[:, 2:3], atol=1e-5)  # a row
+
+
+@pytest.mark.parametrize("kernel,mask_type,channels", [
+    (3, "A", 1), (3, "B", 3), (7, "A", 3), ((3, 5), "B", 1), (3, "V", 1), (5, "V", 3),
+    ((1, 3), "A", 1), ((1, 5), "B", 3), ((1, 3), "V", 1), (1, "B", 3)])
+def test_cropped_call_equals_full_masked_convolution(kernel, mask_type, channels):
+  # call() convolves with only the kernel's unmasked rows/columns; it must
+  # equal a 'same' convolution with the whole masked kernel, value and gradient.
+  layer = MaskedConv2D(6, kernel, mask_type, channels)
+  x = tf.random.stateless_normal([2, 6, 7, channels], seed=[0, 1])
+  layer.build(x.shape)
+  layer.kernel.assign(tf.random.stateless_normal(layer.kernel.shape, seed=[0, 2]))
+  with tf.GradientTape(persistent=True) as tape:
+    tape.watch(x)
+    ours = layer(x)
+    reference = tf.nn.bias_add(tf.nn.conv2d(x, layer.masked_kernel(), 1, "SAME"), layer.bias)
+    losses = tf.reduce_sum(ours ** 2), tf.reduce_sum(reference ** 2)
+  np.testing.assert_allclose(ours, reference, atol=1e-5)
+  for wrt in (x, layer.kernel):
+    np.testing.assert_allclose(tape.gradient(losses[0], wrt), tape.gradient(losses[1], wrt),
+                               rtol=1e-4, atol=1e-4)

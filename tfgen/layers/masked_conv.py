@@ -63,6 +63,10 @@ class MaskedConv2D(keras.layers.Conv2D):
   §2.2): pixels above-right of the centre are never seen, however deep the
   stack. The Gated PixelCNN's vertical + horizontal stacks remove it.
 
+  ``call`` convolves with only the rows (and, for ``1×k`` kernels, the
+  columns) the mask can leave non-zero, padded so the output stays aligned;
+  a ``1×1`` kernel is a matmul over channels.
+
   :meth:`valid` evaluates the layer without padding on a window, so cached
   sampling can compute one position (or one row) at a time with the same
   weights.
@@ -89,6 +93,11 @@ class MaskedConv2D(keras.layers.Conv2D):
       raise ValueError(f"`filters` must be a multiple of data_channels * out_blocks = "
                        f"{data_channels * out_blocks}, got {filters}.")
     super().__init__(filters, k, padding="same", **kwargs)
+    for name in ("strides", "dilation_rate"):
+      if getattr(self, name) != (1, 1):
+        raise ValueError(f"MaskedConv2D supports only {name}=1, got {kwargs[name]!r}.")
+    if self.groups != 1:
+      raise ValueError(f"MaskedConv2D supports only groups=1, got {self.groups!r}.")
 
   def build(self, input_shape):
     super().build(input_shape)
@@ -107,8 +116,28 @@ class MaskedConv2D(keras.layers.Conv2D):
       outputs = tf.nn.bias_add(outputs, self.bias)
     return self.activation(outputs) if self.activation is not None else outputs
 
+  def _support(self):
+    """The part of the masked kernel that can be non-zero, and the padding
+    ``[[top, bottom], [left, right]]`` that keeps the output aligned.
+
+    Rows below the centre are always masked, and so are the columns right of
+    the centre of a one-row (horizontal) kernel. Convolving with only the
+    rest gives the same output with fewer FLOPs: a third fewer for 3×3
+    vertical and 1×3 horizontal kernels.
+    """
+    (kh, kw), kernel = self.kernel_size, self.masked_kernel()
+    ch, cw = kh // 2, kw // 2
+    kernel, right = kernel[:ch + 1], cw
+    if kh == 1 and self.mask_type != "V":
+      kernel, right = kernel[:, :cw + 1], 0
+    return kernel, [[ch, 0], [cw, right]]
+
   def call(self, inputs):
-    return self._finish(self.convolution_op(inputs, self.masked_kernel()))
+    if self.kernel_size == (1, 1):  # a matmul over channels: faster to train on CPU
+      return self._finish(tf.tensordot(inputs, self.masked_kernel()[0, 0], 1))
+    kernel, (rows, cols) = self._support()
+    padded = tf.pad(inputs, [[0, 0], rows, cols, [0, 0]])
+    return self._finish(tf.nn.conv2d(padded, kernel, 1, "VALID"))
 
   def valid(self, window):
     """The layer on an unpadded window: ``[B, kh, kw + n − 1, C]`` → ``[B, 1, n, F]``."""
