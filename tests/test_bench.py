@@ -13,7 +13,9 @@ BENCH = pathlib.Path(__file__).resolve().parent.parent / "bench"
 
 @pytest.mark.parametrize("script", sorted(p.name for p in BENCH.glob("*.py")))
 def test_script_compiles(script, tmp_path):
-  py_compile.compile(str(BENCH / script), cfile=str(tmp_path / "out.pyc"), doraise=True)
+  # doraise: a syntax error raises PyCompileError and fails the test.
+  out = py_compile.compile(str(BENCH / script), cfile=str(tmp_path / "out.pyc"), doraise=True)
+  assert pathlib.Path(out).stat().st_size > 0
 
 
 def test_every_benchmarked_model_has_a_builder():
