@@ -18,7 +18,7 @@ tfb, tfd = tfp.bijectors, tfp.distributions
 SHAPE = (28, 28, 1)
 DIMS = 28 * 28
 MODELS = ("tfgen_glow", "tfgen_glow_bf16", "tfp_glow", "tfgen_realnvp", "tfgen_gated_pixelcnn",
-          "tfp_pixelcnn")
+          "tfgen_gated_pixelcnn_bf16", "tfp_pixelcnn")
 
 
 def count(variables):
@@ -79,15 +79,18 @@ class Peer:
     from tfgen.flows import Glow
     self._keras(Glow(SHAPE, levels=2, steps_per_level=8, hidden_channels=256), lr, jit_compile)
 
-  def _tfgen_glow_bf16(self, lr, jit_compile):
-    # tfgen's mixed-precision option: the coupling networks compute in
-    # bfloat16 (fast on CPUs with AVX512-BF16/AMX, and on TPUs and recent
-    # GPUs); every bijector's arithmetic, log-det and the loss stay float32.
+  def _bf16(self, build, lr, jit_compile):
+    # tfgen's mixed-precision option: the networks compute in bfloat16 (fast
+    # on CPUs with AVX512-BF16/AMX, and on TPUs and recent GPUs); log-dets,
+    # logits and the loss stay float32.
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     try:
-      self._tfgen_glow(lr, jit_compile)
+      build(lr, jit_compile)
     finally:
       keras.mixed_precision.set_global_policy("float32")
+
+  def _tfgen_glow_bf16(self, lr, jit_compile):
+    self._bf16(self._tfgen_glow, lr, jit_compile)
 
   def _tfgen_realnvp(self, lr, jit_compile):
     from tfgen.flows import RealNVP
@@ -96,6 +99,9 @@ class Peer:
   def _tfgen_gated_pixelcnn(self, lr, jit_compile):
     from tfgen.autoregressive import PixelCNN
     self._keras(PixelCNN(SHAPE, filters=96, num_layers=6, gated=True), lr, jit_compile)
+
+  def _tfgen_gated_pixelcnn_bf16(self, lr, jit_compile):
+    self._bf16(self._tfgen_gated_pixelcnn, lr, jit_compile)
 
   # -- TFP: distributions trained with a GradientTape loop -------------------
 

@@ -1,7 +1,7 @@
 """Quality at a fixed wall-clock budget: test bits/dim on Fashion-MNIST after
-the same training time for tfgen Glow, RealNVP and Gated PixelCNN,
-tfp.bijectors.Glow and tfp.distributions.PixelCNN (matched sizes, see
-peers.py), batch 64, Adam 1e-3.
+the same training time for tfgen Glow, RealNVP and Gated PixelCNN (Glow
+and PixelCNN also under ``mixed_bfloat16``), tfp.bijectors.Glow and
+tfp.distributions.PixelCNN (matched sizes, see peers.py), batch 64, Adam 1e-3.
 
 Run: .venv/bin/python bench/quality_budget.py [--minutes 10] [--test-images 10000]
 

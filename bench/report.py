@@ -41,6 +41,7 @@ def _wavenet(r):
 LABELS = {"tfgen_glow": "tfgen `Glow`", "tfgen_glow_bf16": "tfgen `Glow`, `mixed_bfloat16`",
           "tfp_glow": "`tfb.Glow`", "tfgen_realnvp":
           "tfgen `RealNVP`", "tfgen_gated_pixelcnn": "tfgen Gated `PixelCNN`",
+          "tfgen_gated_pixelcnn_bf16": "tfgen Gated `PixelCNN`, `mixed_bfloat16`",
           "tfp_pixelcnn": "`tfd.PixelCNN`"}
 
 
@@ -54,7 +55,8 @@ def _speed(m):
 def _throughput(r):
   rows = []
   for ours, theirs in (("tfgen_glow", "tfp_glow"), ("tfgen_glow_bf16", "tfp_glow"),
-                       ("tfgen_gated_pixelcnn", "tfp_pixelcnn")):
+                       ("tfgen_gated_pixelcnn", "tfp_pixelcnn"),
+                       ("tfgen_gated_pixelcnn_bf16", "tfp_pixelcnn")):
     if ours in r["models"] and theirs in r["models"]:
       a = dict(r["models"][ours], name=ours)
       b = dict(r["models"][theirs], name=theirs)

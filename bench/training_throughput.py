@@ -14,8 +14,8 @@ forward pass's float operations counted by TensorFlow's profiler on the
 traced log_prob graph, times 3 for forward + backward (the usual
 convention: the backward pass costs about twice the forward). The peak is
 this machine's measured matmul rate in the model's compute dtype
-(``tfgen_glow_bf16`` is tfgen's ``mixed_bfloat16`` option; the headline
-comparison is float32 against float32).
+(the ``_bf16`` models are tfgen's ``mixed_bfloat16`` option; the headline
+comparisons are float32 against float32).
 """
 
 import argparse
@@ -30,7 +30,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 PAIRS = (("tfgen_glow", "tfp_glow"), ("tfgen_glow_bf16", "tfp_glow"),
-         ("tfgen_gated_pixelcnn", "tfp_pixelcnn"))
+         ("tfgen_gated_pixelcnn", "tfp_pixelcnn"), ("tfgen_gated_pixelcnn_bf16", "tfp_pixelcnn"))
 
 
 def matmul_peak(n=2048, repeat=10, dtype="float32"):

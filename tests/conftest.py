@@ -44,3 +44,15 @@ def fmnist_available():
   except FileNotFoundError as e:
     pytest.skip(f"Fashion-MNIST not installed: {e}")
   return True
+
+
+@pytest.fixture
+def policy():
+  """``policy(name)`` sets the global Keras precision policy for one test;
+  float32 is restored after it."""
+  from tfgen._keras import keras
+
+  def set_policy(name):
+    keras.mixed_precision.set_global_policy(name)
+  yield set_policy
+  keras.mixed_precision.set_global_policy("float32")

@@ -57,8 +57,8 @@ def mnist_dir(tmp_path):
     (["evaluate", "/nonexistent/run"], "No tfgen run"),
     (["export", "/nonexistent/run"], "the following arguments are required: --to"),
     (["bogus"], "invalid choice: 'bogus'"),
-    (["train", "gated_pixelcnn", "--mixed-precision", "bfloat16"],
-     "PixelCNN does not support the mixed-precision policy 'mixed_bfloat16'"),
+    (["train", "made", "--mixed-precision", "bfloat16"],
+     "MADE does not support the mixed-precision policy 'mixed_bfloat16'"),
 ])
 def test_bad_usage_is_one_line_and_exit_2(argv, message, capsys):
   code, _, err = _run(argv, capsys)

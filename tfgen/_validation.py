@@ -99,10 +99,11 @@ def seed(value):
 
 
 def full_precision(model_name):
-  """Raises ``ValueError`` when a mixed-precision Keras policy is active: the
-  autoregressive models' sampling caches are float32-only so far."""
+  """Raises ``ValueError`` when a mixed-precision Keras policy is active, for
+  models that compute in float32 only (MADE: TFP's AutoregressiveNetwork)."""
   from tfgen._keras import keras
   policy = keras.mixed_precision.global_policy()
   if policy.compute_dtype != "float32":
     raise ValueError(f"{model_name} does not support the mixed-precision policy "
-                     f"{policy.name!r} yet (flows do); build it under the 'float32' policy.")
+                     f"{policy.name!r} yet (flows, PixelCNN and WaveNet do); build it under the "
+                     "'float32' policy.")

@@ -342,8 +342,8 @@ def parser():
   t.add_argument("--validation-steps", type=_positive_int, default=4,
                  help="test batches evaluated after every epoch (default 4)")
   t.add_argument("--mixed-precision", choices=["float16", "bfloat16"],
-                 help="flows: 16-bit networks, float32 log-dets (float16 for GPUs, with loss "
-                      "scaling)")
+                 help="16-bit networks, float32 log-dets, logits and loss (float16 for GPUs, "
+                      "with loss scaling; not made)")
   t.add_argument("--no-export", action="store_true", help="skip the SavedModel")
   t.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2],
                  help="Keras progress: 0 silent, 1 bar, 2 one line per epoch")

@@ -6,17 +6,8 @@ import tensorflow as tf
 
 from tests.conftest import perturb
 from tfgen._keras import keras
-from tfgen.autoregressive import PixelCNN
 from tfgen.flows import Glow
 from tfgen.training import default_optimizer
-
-
-@pytest.fixture
-def policy():
-  def set_policy(name):
-    keras.mixed_precision.set_global_policy(name)
-  yield set_policy
-  keras.mixed_precision.set_global_policy("float32")
 
 
 def _images(n=16):
@@ -55,8 +46,3 @@ def test_mixed_float16_fit_uses_loss_scaling_and_stays_finite(policy):
   assert np.all(np.isfinite(bpd)) and bpd[-1] < bpd[0]
   assert int(model.nonfinite_steps.numpy()) == 0
 
-
-def test_autoregressive_models_refuse_mixed_precision_clearly(policy):
-  policy("mixed_bfloat16")
-  with pytest.raises(ValueError, match="PixelCNN does not support the mixed-precision policy"):
-    PixelCNN((8, 8, 1), filters=8, num_layers=2)

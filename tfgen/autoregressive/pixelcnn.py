@@ -28,6 +28,12 @@ class PixelCNN(LikelihoodModel):
 
   Both end in ReLU → 1×1 → ReLU → 1×1 (masked) → logits.
 
+  Mixed precision: built under ``keras.mixed_precision.set_global_policy(
+  'mixed_float16')`` (GPUs) or ``'mixed_bfloat16'``, the network computes in
+  16 bits and the logits, log-likelihood and loss in float32. Cached and
+  naive sampling then agree up to 16-bit rounding (a near-tie can go either
+  way); under float32 they return identical images for a seed.
+
   Args:
     image_shape: ``(H, W, C)`` with ``C`` 1 or 3.
     num_levels: ``K``; data are integers in ``[0, K)``.
@@ -48,7 +54,6 @@ class PixelCNN(LikelihoodModel):
   def __init__(self, image_shape, num_levels=256, filters=96, num_layers=12, gated=False,
                kernel_size=3, num_classes=None, conditional_shape=None, name="pixelcnn",
                **kwargs):
-    _validation.full_precision("PixelCNN")
     super().__init__(name=name, **kwargs)
     self.image_shape = check_image_shape(image_shape)
     h, w, c = self.image_shape
@@ -119,6 +124,7 @@ class PixelCNN(LikelihoodModel):
     spatial = h.shape.rank == 4  # whole images, or one position [B, F] when sampling
     h = tf.nn.relu(self.head_hidden(h) if spatial else self.head_hidden.position(h))
     out = self.head_out(h) if spatial else self.head_out.position(h)
+    out = tf.cast(out, tf.float32)  # float32 logits under a mixed-precision policy
     return tf.reshape(out, tf.concat([tf.shape(out)[:-1], [self.image_shape[2],
                                                             self.num_levels]], 0))
 

@@ -13,8 +13,9 @@ tfd = tfp.distributions
 
 
 def _pointwise(conv, v):
-  """A 1×1 Conv1D applied to one time step ``[B, C]``."""
-  return tf.matmul(v, conv.kernel[0]) + conv.bias
+  """A 1×1 Conv1D applied to one time step ``[B, C]``, in its compute dtype."""
+  dtype = conv.compute_dtype
+  return tf.matmul(tf.cast(v, dtype), tf.cast(conv.kernel[0], dtype)) + tf.cast(conv.bias, dtype)
 
 
 class WaveNet(LikelihoodModel):
@@ -34,7 +35,10 @@ class WaveNet(LikelihoodModel):
   (``local_upsample`` samples per frame).
 
   ``model(x)`` returns ``tfd.Independent(tfd.Categorical(logits), 1)`` over
-  the sequence. ``log_prob`` (and so training) scores steps from
+  the sequence. Under a Keras mixed-precision policy the network computes in
+  16 bits and the logits and loss in float32; cached and naive generation
+  then agree up to 16-bit rounding (identical codes for a seed in float32).
+  ``log_prob`` (and so training) scores steps from
   ``loss_start`` on; set it to ``receptive_field`` to leave out samples
   whose context was cut off by the window.
 
@@ -46,7 +50,6 @@ class WaveNet(LikelihoodModel):
                dilation_channels=32, skip_channels=64, kernel_size=2, num_levels=256,
                global_condition_classes=None, local_condition_channels=None, local_upsample=None,
                loss_start=0, name="wavenet", **kwargs):
-    _validation.full_precision("WaveNet")
     super().__init__(name=name, **kwargs)
     p = _validation.positive_int
     self.num_layers_per_stack = p(num_layers_per_stack, "num_layers_per_stack")
@@ -139,7 +142,8 @@ class WaveNet(LikelihoodModel):
     """Logits ``[B, T, K]`` of an unconditional model from input embeddings
     ``e = model.embed(x)`` (``[B, T, residual_channels]``): differentiable in
     ``e``, for receptive-field analysis."""
-    return self._logits_from_embedded(tf.convert_to_tensor(e, tf.float32), None, None)
+    e = tf.cast(tf.convert_to_tensor(e, tf.float32), self.compute_dtype)
+    return self._logits_from_embedded(e, None, None)
 
   def _logits_from_embedded(self, e, g_terms, l_terms):
     h = tf.pad(e[:, :-1], [[0, 0], [1, 0], [0, 0]])  # input at t is x_{t-1}; zero at t = 0
@@ -155,7 +159,8 @@ class WaveNet(LikelihoodModel):
       skips += self.skip[n](u)
       if n < len(self.residual):
         h = h + self.residual[n](u)
-    return self.head_out(tf.nn.relu(self.head_hidden(tf.nn.relu(skips))))
+    logits = self.head_out(tf.nn.relu(self.head_hidden(tf.nn.relu(skips))))
+    return tf.cast(logits, tf.float32)  # float32 logits under a mixed-precision policy
 
   def _check_x(self, x):
     return _validation.discrete_batch(x, [None], self.num_levels, name="x")
@@ -233,7 +238,8 @@ class WaveNet(LikelihoodModel):
     b, n = tf.shape(noise)[0], tf.shape(noise)[1]  # dynamic: traces are shared across sizes
     k, r = self.kernel_size, self.residual_channels
     lengths = [(k - 1) * d for d in self.dilations]
-    queues = [tf.zeros(tf.stack([b, length, r])) for length in lengths]
+    dtype = self.compute_dtype  # 16-bit under a mixed-precision policy
+    queues = [tf.zeros(tf.stack([b, length, r]), dtype) for length in lengths]
 
     def body(t, prev, codes, queues):
       h = prev
@@ -255,15 +261,15 @@ class WaveNet(LikelihoodModel):
         new_queues.append(tf.tensor_scatter_nd_update(q, slot, h))
         if m < len(self.residual):
           h = h + _pointwise(self.residual[m], u)
-      logits = _pointwise(self.head_out, tf.nn.relu(
-          _pointwise(self.head_hidden, tf.nn.relu(skips))))
+      logits = tf.cast(_pointwise(self.head_out, tf.nn.relu(
+          _pointwise(self.head_hidden, tf.nn.relu(skips)))), tf.float32)
       value = tf.argmax(logits / temperature + tf.gather(noise, t, axis=1), -1,
                         output_type=tf.int32)
       codes = tf.tensor_scatter_nd_update(codes, tf.stack([tf.range(b), tf.fill([b], t)], 1),
                                           value)
-      return t + 1, self.embed(value), codes, new_queues
+      return t + 1, tf.cast(self.embed(value), dtype), codes, new_queues
 
-    init = (0, tf.zeros(tf.stack([b, r])), tf.zeros(tf.stack([b, n]), tf.int32), queues)
+    init = (0, tf.zeros(tf.stack([b, r]), dtype), tf.zeros(tf.stack([b, n]), tf.int32), queues)
     invariants = (tf.TensorShape([]), tf.TensorShape([None, r]), tf.TensorShape([None, None]),
                   [tf.TensorShape([None, length, r]) for length in lengths])
     return tf.while_loop(lambda t, *_: t < n, body, init, shape_invariants=invariants)[2]

@@ -2,8 +2,6 @@
 
 import os
 
-import tensorflow as tf
-
 from tfgen.data import tfds_source
 from tfgen.data.idx import SPLIT_FILES as _FILES
 from tfgen.data.idx import read_idx_split as _from_idx
@@ -50,17 +48,8 @@ def load_fashion_mnist(split="train", data_dir=None):
 
 def fashion_mnist(split="train", batch_size=64, data_dir=None, labels=False, shuffle=None,
                   repeat=False, take=None, seed=None):
-  """A batched ``tf.data.Dataset`` of uint8 images ``[B, 28, 28, 1]``.
-
-  With ``labels=True`` elements are ``(images, labels)``. Shuffles the
-  training split by default; ``take`` keeps the first N examples.
-  """
-  images, y = load_fashion_mnist(split, data_dir)
-  if take is not None:
-    images, y = images[:take], y[:take]
-  ds = tf.data.Dataset.from_tensor_slices((images, y) if labels else images)
-  if shuffle if shuffle is not None else split == "train":
-    ds = ds.shuffle(min(len(images), 60000), seed=seed, reshuffle_each_iteration=True)
-  if repeat:
-    ds = ds.repeat()
-  return ds.batch(batch_size, drop_remainder=repeat).prefetch(tf.data.AUTOTUNE)
+  """``load('fashion_mnist', ...)``: a batched ``tf.data.Dataset`` of uint8
+  images ``[B, 28, 28, 1]`` (``(images, labels)`` with ``labels=True``)."""
+  from tfgen.data.catalog import load  # catalog imports this module
+  return load("fashion_mnist", split, batch_size, data_dir, labels=labels, shuffle=shuffle,
+              repeat=repeat, take=take, seed=seed)

@@ -34,8 +34,9 @@ class CausalConv1D(keras.layers.Conv1D):
 
   def step(self, taps):
     """One output ``[B, F]`` from taps ``[B, k, C]`` at times ``t−(k−1)d, …, t``."""
-    flat = tf.reshape(taps, [tf.shape(taps)[0], -1])
-    out = tf.matmul(flat, tf.reshape(self.kernel, [-1, self.filters]))
+    dtype = self.compute_dtype  # 16-bit under a mixed policy, as ``call``
+    flat = tf.reshape(tf.cast(taps, dtype), [tf.shape(taps)[0], -1])
+    out = tf.matmul(flat, tf.reshape(tf.cast(self.kernel, dtype), [-1, self.filters]))
     if self.use_bias:
-      out = out + self.bias
+      out = out + tf.cast(self.bias, dtype)
     return self.activation(out) if self.activation is not None else out

@@ -69,7 +69,8 @@ class MaskedConv2D(keras.layers.Conv2D):
 
   :meth:`valid` evaluates the layer without padding on a window, so cached
   sampling can compute one position (or one row) at a time with the same
-  weights.
+  weights. Both, like ``call``, compute in the layer's compute dtype (16-bit
+  under a Keras mixed-precision policy; the variables stay float32).
 
   Example:
 
@@ -109,11 +110,13 @@ class MaskedConv2D(keras.layers.Conv2D):
                                           self.mask_type, self.data_channels, self.out_blocks))
 
   def masked_kernel(self):
-    return self.kernel * self.mask
+    """``W ⊙ M`` in the layer's compute dtype (16-bit under a mixed policy)."""
+    kernel = tf.cast(self.kernel, self.compute_dtype)
+    return kernel * tf.cast(self.mask, kernel.dtype)
 
   def _finish(self, outputs):
     if self.use_bias:
-      outputs = tf.nn.bias_add(outputs, self.bias)
+      outputs = tf.nn.bias_add(outputs, tf.cast(self.bias, outputs.dtype))
     return self.activation(outputs) if self.activation is not None else outputs
 
   def _support(self):
@@ -141,12 +144,13 @@ class MaskedConv2D(keras.layers.Conv2D):
 
   def valid(self, window):
     """The layer on an unpadded window: ``[B, kh, kw + n − 1, C]`` → ``[B, 1, n, F]``."""
+    window = tf.cast(window, self.compute_dtype)
     return self._finish(tf.nn.conv2d(window, self.masked_kernel(), 1, "VALID"))
 
   def position(self, window):
     """One output position from its full ``[B, kh, kw, C]`` window (or a
     ``[B, C]`` vector for 1×1 kernels), as a matmul: ``[B, F]``."""
-    flat = tf.reshape(window, [tf.shape(window)[0], -1])
+    flat = tf.reshape(tf.cast(window, self.compute_dtype), [tf.shape(window)[0], -1])
     kernel = tf.reshape(self.masked_kernel(), [-1, self.filters])
     return self._finish(tf.matmul(flat, kernel))
 

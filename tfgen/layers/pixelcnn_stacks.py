@@ -116,6 +116,7 @@ class PixelCNNStack(_Conditioned):
   def write(self, cache, i, j, c, value):
     cache = list(cache)
     p = self.convs[0].kernel_size[0] // 2
+    value = tf.cast(value, cache[0].dtype)
     b = tf.range(tf.shape(value)[0])
     index = tf.stack([b] + [tf.fill(tf.shape(b), t) for t in (i + p, j + p, c)], 1)
     cache[0] = tf.tensor_scatter_nd_update(cache[0], index, value)
@@ -206,6 +207,7 @@ class GatedPixelCNNStack(_Conditioned):
   def write(self, cache, i, j, c, value):
     vin, hrow, link_row = self._split(cache)
     p = self.k // 2
+    value = tf.cast(value, vin[0].dtype)
     b = tf.range(tf.shape(value)[0])
     at = lambda *t: tf.stack([b] + [tf.fill(tf.shape(b), s) for s in t], 1)
     vin[0] = tf.tensor_scatter_nd_update(vin[0], at(i + p, j + p, c), value)
