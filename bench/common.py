@@ -3,6 +3,7 @@
 import json
 import os
 import platform
+import re
 import time
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.json")
@@ -19,9 +20,32 @@ def timed(fn, repeat=1):
   return best
 
 
+# CPU features that decide which dtypes run fast (bfloat16 needs AVX512-BF16
+# or AMX to beat float32 on a CPU).
+_ISA = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
+
+
+def cpu_info(path="/proc/cpuinfo"):
+  """``(model name, [features of _ISA present])`` read from ``path``.
+
+  Returns ``(None, [])`` where the file does not exist (not Linux).
+  """
+  try:
+    with open(path) as f:
+      text = f.read()
+  except OSError:
+    return None, []
+  model = re.search(r"^model name\s*:\s*(.+)$", text, re.M)
+  flags = re.search(r"^flags\s*:\s*(.+)$", text, re.M)
+  present = set(flags.group(1).split()) if flags else set()
+  return (model.group(1).strip() if model else None), [f for f in _ISA if f in present]
+
+
 def machine():
+  model, isa = cpu_info()
   return {"cpu_count": os.cpu_count(), "platform": platform.platform(),
-          "processor": platform.processor() or platform.machine()}
+          "processor": platform.processor() or platform.machine(),
+          "cpu_model": model, "isa": isa}
 
 
 def record(section, values):

@@ -87,6 +87,15 @@ RENDERERS = {"training_throughput": _throughput, "training_throughput_jit": _thr
              "wavenet_generation": _wavenet}
 
 
+def describe_machine(m):
+  """'2 CPU cores' plus, where recorded, the CPU model and its vector ISA."""
+  where = "%d CPU cores" % m["cpu_count"]
+  if m.get("cpu_model"):
+    isa = [f.upper().replace("_", "-") for f in m.get("isa", [])]
+    where += " (%s%s)" % (m["cpu_model"], ", " + " ".join(isa) if isa else "")
+  return where
+
+
 def table(results):
   """The Markdown table for a results dict (the parsed results.json)."""
   lines = ["| benchmark | tfgen | baseline | result | script | machine, date |",
@@ -95,7 +104,7 @@ def table(results):
     if key not in results:
       continue
     for name, ours, baseline, verdict, script, r in render(results[key]):
-      where = "%d CPU cores, %s" % (r["machine"]["cpu_count"], r["date"])
+      where = "%s, %s" % (describe_machine(r["machine"]), r["date"])
       lines.append(f"| {name} | {ours} | {baseline} | {verdict} | {script} | {where} |")
   unknown = sorted(set(results) - set(RENDERERS))
   if unknown:

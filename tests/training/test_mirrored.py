@@ -6,6 +6,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 SCRIPT = textwrap.dedent("""
     import json, numpy as np, tensorflow as tf
     cpus = tf.config.list_physical_devices("CPU")
@@ -41,18 +43,25 @@ SCRIPT = textwrap.dedent("""
                           dilation_channels=8, skip_channels=8, num_levels=16)
     two = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     one = tf.distribute.get_strategy()
-    print(json.dumps({"one": run(one), "two": run(two),
-                      "pixelcnn": [run_ar(one, pix, images), run_ar(two, pix, images)],
-                      "wavenet": [run_ar(one, wav, audio), run_ar(two, wav, audio)]}))
+    import sys
+    if sys.argv[1] == "glow":
+      print(json.dumps({"one": run(one), "two": run(two)}))
+    else:
+      print(json.dumps({"pixelcnn": [run_ar(one, pix, images), run_ar(two, pix, images)],
+                        "wavenet": [run_ar(one, wav, audio), run_ar(two, wav, audio)]}))
 """)
 
 
-def test_actnorm_init_is_reduced_across_replicas_and_training_matches_one_device():
+def _run(which):
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-  out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env,
-                       timeout=300)
+  out = subprocess.run([sys.executable, "-c", SCRIPT, which], capture_output=True, text=True,
+                       env=env, timeout=300)
   assert out.returncode == 0, out.stderr[-3000:]
-  result = json.loads(out.stdout.strip().splitlines()[-1])
+  return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_actnorm_init_is_reduced_across_replicas_and_training_matches_one_device():
+  result = _run("glow")
   one, two = result["one"], result["two"]
   assert len(two["replicas"]) == 2
   # Both replicas hold the same statistics, those of the whole global batch.
@@ -61,6 +70,11 @@ def test_actnorm_init_is_reduced_across_replicas_and_training_matches_one_device
     assert abs(a - b) < 1e-2  # per-replica statistics would differ by ~0.7 here
   for a, b in zip(one["bpd"], two["bpd"]):
     assert abs(a - b) < 1e-3 * abs(a)
+
+
+@pytest.mark.slow  # the train_step Glow checks above (tfgen/base.py); ~40 s of tracing
+def test_autoregressive_training_matches_one_device():
+  result = _run("ar")
   for family in ("pixelcnn", "wavenet"):
     single, double = result[family]
     for a, b in zip(single, double):

@@ -92,17 +92,20 @@ class FlowModel(LikelihoodModel):
     if first is None:
       return  # e.g. a generator: ActNorm initialises inside the first train step
     strategy = self.distribute_strategy
-    dataset = tf.data.Dataset.from_tensors(first)
-    batch = next(iter(strategy.experimental_distribute_dataset(dataset)))
 
-    @tf.function
-    def init_step(batch):
-      def replica_fn(batch):
-        x, labels, _ = keras.utils.unpack_x_y_sample_weight(batch)
-        return self.log_prob(x, labels=labels)
-      strategy.run(replica_fn, args=(batch,))
+    def replica_fn(batch):
+      x, labels, _ = keras.utils.unpack_x_y_sample_weight(batch)
+      return self.log_prob(x, labels=labels)
 
-    init_step(batch)
+    if strategy.num_replicas_in_sync == 1:
+      # One eager pass: tracing it as a function would cost more (about
+      # 4.6 s against 1.4 s for Glow on 28x28 on a 2-core CPU).
+      with strategy.scope():
+        replica_fn(first)
+    else:
+      dataset = tf.data.Dataset.from_tensors(first)
+      batch = next(iter(strategy.experimental_distribute_dataset(dataset)))
+      tf.function(lambda batch: strategy.run(replica_fn, args=(batch,)))(batch)
     for a in actnorms:
       a.freeze_initialization()
 
