@@ -3,7 +3,6 @@
 import json
 import os
 import platform
-import re
 import time
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.json")
@@ -30,15 +29,9 @@ def cpu_info(path="/proc/cpuinfo"):
 
   Returns ``(None, [])`` where the file does not exist (not Linux).
   """
-  try:
-    with open(path) as f:
-      text = f.read()
-  except OSError:
-    return None, []
-  model = re.search(r"^model name\s*:\s*(.+)$", text, re.M)
-  flags = re.search(r"^flags\s*:\s*(.+)$", text, re.M)
-  present = set(flags.group(1).split()) if flags else set()
-  return (model.group(1).strip() if model else None), [f for f in _ISA if f in present]
+  from tfgen.training.precision import cpu_features
+  model, flags = cpu_features(path)
+  return model, [f for f in _ISA if f in (flags or ())]
 
 
 def machine():

@@ -129,6 +129,7 @@ def cmd_train(args):
   from tfgen import data, models
   from tfgen._keras import keras
   from tfgen.training import SampleSummaries, default_optimizer, get_strategy, resumable, run
+  from tfgen.training.precision import slow_bfloat16_reason
 
   family = models.family(args.model)
   requested = _size_args(family, args)  # flag errors first, before touching --out
@@ -153,6 +154,9 @@ def cmd_train(args):
   keras.utils.set_random_seed(config["seed"])
   if config.get("mixed_precision"):
     keras.mixed_precision.set_global_policy("mixed_" + config["mixed_precision"])
+    slow = config["mixed_precision"] == "bfloat16" and slow_bfloat16_reason()
+    if slow:
+      print(f"tfgen train: warning: --mixed-precision bfloat16: {slow}", file=sys.stderr)
   strategy = get_strategy(args.strategy)
   with strategy.scope():
     if previous is not None:
