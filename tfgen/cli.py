@@ -154,9 +154,6 @@ def cmd_train(args):
   keras.utils.set_random_seed(config["seed"])
   if config.get("mixed_precision"):
     keras.mixed_precision.set_global_policy("mixed_" + config["mixed_precision"])
-    slow = config["mixed_precision"] == "bfloat16" and slow_bfloat16_reason()
-    if slow:
-      print(f"tfgen train: warning: --mixed-precision bfloat16: {slow}", file=sys.stderr)
   strategy = get_strategy(args.strategy)
   with strategy.scope():
     if previous is not None:
@@ -164,6 +161,10 @@ def cmd_train(args):
     else:
       model = family.build(spec, size)
     model.compile(default_optimizer(config["lr"]))
+  # After the build, so a model that refuses mixed precision only errs.
+  slow = config.get("mixed_precision") == "bfloat16" and slow_bfloat16_reason()
+  if slow:
+    print(f"tfgen train: warning: --mixed-precision bfloat16: {slow}", file=sys.stderr)
   if spec.kind != "image" and config["window"] is None:
     config["window"] = max(1024, 4 * model.receptive_field)
   config["model_config"] = model.get_config()
