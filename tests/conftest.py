@@ -6,7 +6,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tfgen.data import fashion_mnist  # noqa: E402
+from tfgen import data  # noqa: E402
 
 
 def brute_force_log_det(fn, x):
@@ -40,7 +40,7 @@ def fresh(t):
 @pytest.fixture(scope="session")
 def fmnist_available():
   try:
-    fashion_mnist("test", batch_size=8, take=8)
+    data.load("fashion_mnist", "test", 8, take=8)
   except FileNotFoundError as e:
     pytest.skip(f"Fashion-MNIST not installed: {e}")
   return True

@@ -25,14 +25,25 @@ def one_of(value, name, choices):
 
 
 def static_shape(x, event_shape, name):
-  """Checks rank and known dimensions of ``[batch, *event_shape]``."""
+  """Checks rank and known dimensions of ``[batch, *event_shape]``: a
+  ValueError for what is known statically, and in a graph (a served request
+  can bypass static shapes) an assert on the run-time shape. Returns ``x``."""
   expected = "[batch, " + ", ".join("?" if d is None else str(d) for d in event_shape) + "]"
   got = x.shape.as_list() if x.shape.rank is not None else None
-  if got is None:
-    return
-  if len(got) != len(event_shape) + 1 or any(
-      g is not None and w is not None and g != w for g, w in zip(got[1:], event_shape)):
+  if got is not None and (len(got) != len(event_shape) + 1 or any(
+      g is not None and w is not None and g != w for g, w in zip(got[1:], event_shape))):
     raise ValueError(f"`{name}` must have shape {expected}, got shape {got}.")
+  if tf.executing_eagerly():
+    return x
+  shape = tf.shape(x)
+  ok = tf.equal(tf.size(shape), len(event_shape) + 1)
+  padded = tf.concat([shape, tf.zeros([len(event_shape) + 1], tf.int32)], 0)
+  for axis, d in enumerate(event_shape, start=1):
+    if d is not None:
+      ok = tf.logical_and(ok, tf.equal(padded[axis], d))
+  assertion = tf.debugging.Assert(ok, [f"`{name}` must have shape {expected}; got", shape])
+  with tf.control_dependencies([assertion]):
+    return tf.identity(x)
 
 
 def discrete_batch(x, event_shape, num_levels, name="x"):
@@ -53,7 +64,7 @@ def discrete_batch(x, event_shape, num_levels, name="x"):
     x = tf.convert_to_tensor(np.asarray(x) if not isinstance(x, np.ndarray) else x)
   if not (x.dtype.is_integer or x.dtype.is_floating):
     raise ValueError(f"`{name}` must have an integer dtype (for example uint8), got {x.dtype.name}.")
-  static_shape(x, event_shape, name)
+  x = static_shape(x, event_shape, name)
   wide = tf.cast(x, tf.float64 if x.dtype.is_floating else tf.int64)
   checks = []
   if x.dtype.is_floating:
@@ -78,24 +89,61 @@ def discrete_batch(x, event_shape, num_levels, name="x"):
 
 
 def temperature(value):
-  """Returns a positive float temperature, or raises a ValueError."""
+  """Returns a finite temperature ``T`` with ``1e-3 ≤ T ≤ 1e3``, or raises a ValueError.
+
+  Outside that range ``logits / T`` overflows float32 or flattens to noise.
+  """
   try:
     t = float(value)
   except (TypeError, ValueError):
     t = float("nan")
-  if not t > 0:
-    raise ValueError(f"`temperature` must be > 0, got {value!r}.")
+  if not (1e-3 <= t <= 1e3):
+    raise ValueError(f"`temperature` must be a finite number in [0.001, 1000], got {value!r}.")
   return t
 
 
 def seed(value):
-  """A stateless seed: an int tensor of shape ``[2]``; one is drawn if None."""
+  """A stateless seed: an int32 tensor of shape ``[2]``.
+
+  Takes what TFP takes: ``None`` (one is drawn at random), a Python or
+  numpy int (mapped deterministically to a pair, so ``seed=42`` is
+  reproducible), or any integer array of shape ``[2]`` whose entries fit in
+  int32. Raises a ValueError naming the value otherwise.
+  """
   if value is None:
     return tf.random.uniform([2], maxval=2**31 - 1, dtype=tf.int32)
-  s = tf.convert_to_tensor(value)
-  if s.shape != [2] or not s.dtype.is_integer:
-    raise ValueError(f"`seed` must be None or an int tensor of shape [2], got {value!r}.")
-  return s
+  if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+    v = int(value)
+    if not -2**63 <= v < 2**64:
+      raise ValueError(f"`seed` must fit in 64 bits, got {value!r}.")
+    v %= 2**64
+    pair = np.array([v >> 32, v & 0xFFFFFFFF], np.uint32).view(np.int32)
+    return tf.constant(pair)
+  if isinstance(value, (tf.Tensor, tf.Variable)):
+    if value.shape != [2] or not value.dtype.is_integer:
+      raise ValueError(f"`seed` must be an int, None or an int tensor of shape [2], "
+                       f"got a {value.dtype.name} tensor of shape {value.shape}.")
+    return tf.cast(value, tf.int32)
+  try:
+    arr = np.asarray(value)
+  except (TypeError, ValueError, OverflowError):
+    arr = None
+  if (arr is None or arr.shape != (2,) or arr.dtype == bool
+      or not np.issubdtype(arr.dtype, np.integer)):
+    raise ValueError(f"`seed` must be an int, None or an int array of shape [2], got {value!r}.")
+  if arr.min() < -2**31 or arr.max() >= 2**31:
+    raise ValueError(f"`seed` entries must fit in int32 ([-2**31, 2**31)), got {value!r}.")
+  return tf.constant(arr.astype(np.int32))
+
+
+def image_shape(value):
+  """Returns ``(height, width, channels)`` of positive ints, or raises a ValueError."""
+  shape = tuple(value) if isinstance(value, (tuple, list)) else None
+  if shape is None or len(shape) != 3 or not all(
+      isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in shape):
+    raise ValueError(f"`image_shape` must be (height, width, channels) of positive ints, "
+                     f"got {value!r}.")
+  return tuple(int(d) for d in shape)
 
 
 def full_precision(model_name):
@@ -107,3 +155,79 @@ def full_precision(model_name):
     raise ValueError(f"{model_name} does not support the mixed-precision policy "
                      f"{policy.name!r} yet (flows, PixelCNN and WaveNet do); build it under the "
                      "'float32' policy.")
+
+
+def _check(condition_fn, message):
+  """Raises ``ValueError(message)`` eagerly, or returns an Assert op in a graph."""
+  if tf.executing_eagerly():
+    if not bool(condition_fn()):
+      raise ValueError(message)
+    return None
+  return tf.debugging.Assert(condition_fn(), [message])
+
+
+def _guarded(t, ops):
+  ops = [op for op in ops if op is not None]
+  if not ops:
+    return t
+  with tf.control_dependencies(ops):
+    return tf.identity(t)
+
+
+def describe_condition(num_classes, condition_shape):
+  if num_classes:
+    return f"class ids in [0, {num_classes - 1}] of shape [batch]"
+  return "float vectors of shape [batch, " + ", ".join(
+      "?" if d is None else str(d) for d in condition_shape) + "]"
+
+
+def float_batch(x, event_shape, name):
+  """A float32 batch ``[batch, *event_shape]`` of finite values (ValueError / graph assert)."""
+  if not isinstance(x, (tf.Tensor, tf.Variable)):
+    try:
+      x = np.asarray(x)
+    except (TypeError, ValueError) as e:
+      raise ValueError(f"`{name}` must be numeric, got {type(x).__name__}: {e}") from None
+    if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+      raise ValueError(f"`{name}` must be numeric, got dtype {x.dtype}.")
+  x = static_shape(tf.cast(x, tf.float32), event_shape, name)
+  op = _check(lambda: tf.reduce_all(tf.math.is_finite(x)),
+              f"`{name}` must hold finite values; found NaN or Inf.")
+  return _guarded(x, [op])
+
+
+def same_rows(t, batch, name):
+  """Checks that ``t`` has ``batch`` rows (one per example; no broadcasting)."""
+  rows = t.shape[0]
+  static_batch = batch if isinstance(batch, int) else tf.get_static_value(batch)
+  if rows is not None and static_batch is not None:
+    if rows != int(static_batch):
+      raise ValueError(f"`{name}` must have one row per example ({int(static_batch)}), "
+                       f"got {rows}.")
+    return t
+  op = _check(lambda: tf.equal(tf.shape(t)[0], tf.cast(batch, tf.int32)),
+              f"`{name}` must have one row per example.")
+  return _guarded(t, [op])
+
+
+def in_range(value, low, high, name):
+  """An int32 scalar tensor checked to lie in ``[low, high]`` (graph-safe)."""
+  value = tf.convert_to_tensor(value, tf.int32)
+  op = _check(lambda: tf.logical_and(value >= low, value <= high),
+              f"`{name}` must lie in [{low}, {high}].")
+  return _guarded(value, [op])
+
+
+def positive_finite(value, name):
+  """A float32 scalar tensor checked to be finite and > 0 (graph-safe)."""
+  value = tf.convert_to_tensor(value, tf.float32)
+  op = _check(lambda: tf.logical_and(tf.math.is_finite(value), value > 0.),
+              f"`{name}` must be finite and > 0.")
+  return _guarded(value, [op])
+
+
+def at_least(t, value, minimum, message):
+  """Returns ``t`` guarded by ``value >= minimum`` (ValueError eagerly, assert in a graph)."""
+  op = _check(lambda: tf.greater_equal(tf.cast(value, tf.int64), tf.cast(minimum, tf.int64)),
+              message)
+  return _guarded(t, [op])

@@ -1,16 +1,44 @@
-"""The Keras base class for models with an exact log-likelihood."""
+"""The Keras base class for models with an exact log-likelihood: the model contract.
 
+Every tfgen family is a :class:`LikelihoodModel`. The CLI, the exporter, the
+benchmarks and the notebooks see a model only through this contract, never
+through its type, so a new family is one model file plus one registry row
+(``tfgen.models.register``).
+"""
+
+import logging
 import math
-import sys
+import warnings
 
+import numpy as np
 import tensorflow as tf
 
+from tfgen import _validation
 from tfgen._keras import keras
+
+logger = logging.getLogger("tfgen")
+
+_MISSING = object()
 
 
 def bits_per_dim(log_prob, num_dims):
   """``−log₂ p(x) / D`` from a log-likelihood in nats."""
   return -log_prob / (num_dims * math.log(2.))
+
+
+def deprecated_alias(new_value, old_value, old, new, owner):
+  """Returns the value of keyword ``new``, taking a deprecated ``old`` one.
+
+  ``old_value`` is ``_MISSING`` when the caller did not pass ``old``.
+  Passing both is an error; passing ``old`` warns (DeprecationWarning).
+  """
+  if old_value is _MISSING:
+    return new_value
+  if new_value is not None:
+    raise ValueError(f"{owner}: pass `{new}` only; `{old}` is its deprecated name.")
+  warnings.warn(f"{owner}: `{old}=` is deprecated and will be removed in tfgen 0.3; "
+                f"use `{new}=`.", DeprecationWarning, stacklevel=3)
+  return old_value
 
 
 class _Held:
@@ -28,45 +56,90 @@ class StopOnNonFinite(keras.callbacks.Callback):
 
   :class:`LikelihoodModel` skips such a step (the weights stay as they were
   after the last good step) and counts it; this callback then ends training
-  with a message that says so. ``fit`` adds it for you.
+  and logs a warning on the ``tfgen`` logger. ``fit`` adds it for you. After
+  ``fit``, ``model.nonfinite_steps`` tells whether it fired.
   """
 
   def on_train_batch_end(self, batch, logs=None):
     if int(self.model.nonfinite_steps.numpy()) > 0 and not self.model.stop_training:
       self.model.stop_training = True
-      print(f"\ntfgen: non-finite loss or gradient at batch {batch}; training stopped. "
-            "The update was skipped, so the model keeps the weights of the last good step. "
-            "Try a lower learning rate, or a smaller n_bits / log_scale_bound.",
-            file=sys.stderr, flush=True)
+      logger.warning("non-finite loss or gradient at batch %d; training stopped. The update "
+                     "was skipped, so the model keeps the weights of the last good step. Try "
+                     "a lower learning rate.", batch)
+
+
+class ServingFunction:
+  """One signature of an exported model: ``fn(**inputs) → dict of tensors``.
+
+  ``inputs`` are ``tf.TensorSpec``s whose names are the request's keys;
+  ``warmup`` maps input names to the small value a warm-up request uses
+  (inputs not named get zeros with unknown sizes set to 1).
+  """
+
+  def __init__(self, fn, inputs, warmup=None):
+    self.fn, self.inputs, self.warmup = fn, list(inputs), dict(warmup or {})
 
 
 class LikelihoodModel(keras.Model):
-  """A ``tf_keras.Model`` trained by maximum likelihood.
+  """A ``tf_keras.Model`` with an exact log-likelihood: the tfgen model contract.
 
-  Subclasses implement ``log_prob(x, labels=None, training=False)``, the
-  per-example log-likelihood in nats of discrete data ``x``, and set
-  ``self.num_dims`` (``D``). Then::
+  **Likelihood.** ``log_prob(x, condition=None)`` is the per-example
+  log-likelihood in nats of discrete data ``x`` (``[batch, *event_shape]``,
+  integers in ``[0, num_levels)``), and ``bits_per_dim(x, condition=None)``
+  is ``−log₂ p(x) / D``. ``model(x)`` (or ``model((x, condition))``) is
+  ``log_prob``: one meaning for every family, so ``predict`` returns
+  log-likelihoods. Autoregressive models also give the distribution of
+  their conditionals with ``conditionals(x)``.
 
-      loss = mean over the batch of −log p(x)        (nats)
-      bits_per_dim = −log₂ p(x) / D
+  **Sampling.** ``sample(n, *, seed=None, temperature=1.0, condition=None,
+  **options)`` returns ``n`` samples in the dtype the model takes as data
+  (``data_spec.dtype``: uint8 for images of at most 256 levels, int32
+  codes otherwise). ``seed`` is an int (as in TFP) or an int ``[2]``
+  tensor and makes sampling reproducible (stateless); ``temperature > 0``.
+  Family options: ``length=`` (sequences), ``prefix=`` (images),
+  ``method=`` (``'cached'`` / ``'naive'``) where a family has both.
 
-  ``compile(optimizer)`` needs no loss. ``fit`` and ``evaluate`` take a
-  dataset of ``x`` or of ``(x, labels)`` and report ``loss`` and
-  ``bits_per_dim``. Under ``tf.distribute`` the batch is global and the loss
-  is averaged over it. A step whose loss or gradients are not finite is
-  skipped on every replica, and ``fit`` stops with a message.
+  **Conditioning** has one name, ``condition``. It is declared in the
+  constructor: ``num_classes=K`` takes class ids ``[batch]``,
+  ``condition_shape=S`` takes float vectors ``[batch, *S]``. ``fit`` takes
+  ``(x, condition)`` pairs: Keras's ``y`` is the condition. The old names
+  (``labels=``, ``conditional_shape=``, ...) still work for one release and
+  warn.
 
-  Mixed precision (flows): build the model under
+  **Config, building, serving.** ``get_config``/``from_config`` round-trip
+  (with ``name``); ``from_dataset(spec, **sizes)`` builds a model for a
+  ``tfgen.data.DatasetSpec``; ``data_spec`` and ``condition_spec`` say what
+  it takes; ``serving_functions()`` lists its exported signatures.
+
+  **Training.** ``compile(optimizer)`` needs no loss. ``fit`` and
+  ``evaluate`` report ``loss`` (mean nats per example) and ``bits_per_dim``,
+  and honour ``sample_weight``. Under ``tf.distribute`` the batch is global
+  and the loss is averaged over it. A step whose loss or gradients are not
+  finite is skipped on every replica, and ``fit`` stops.
+
+  **Subclasses** set ``event_shape``, ``num_levels`` (and ``num_classes`` /
+  ``condition_shape`` through :meth:`_set_condition`) and implement
+  ``_log_prob(x, condition, training)`` (``x`` validated int32, ``condition``
+  encoded by :meth:`_encode_condition`) and ``_sample(n, seed, temperature,
+  condition, **options)`` with tensor ``seed`` and ``temperature``.
+
+  Mixed precision (flows, PixelCNN, WaveNet): build the model under
   ``keras.mixed_precision.set_global_policy('mixed_float16')`` (GPUs) or
-  ``'mixed_bfloat16'``. The networks inside the bijectors then compute in
-  16 bits, while every bijector's arithmetic, log-det and the loss stay in
-  float32. With ``mixed_float16`` Keras wraps the optimizer in a
-  ``LossScaleOptimizer``; its overflow skips are not counted as failures.
+  ``'mixed_bfloat16'``. The networks then compute in 16 bits, while
+  log-dets, logits and the loss stay in float32. With ``mixed_float16``
+  Keras wraps the optimizer in a ``LossScaleOptimizer``; its overflow skips
+  are not counted as failures.
   """
+
+  #: Upper bound on ``n`` in ``sample`` (and ``num_samples`` when served):
+  #: one request must not be able to allocate without limit.
+  max_samples = 65536
 
   def __init__(self, **kwargs):
     super().__init__(**kwargs)
     self.num_dims = None
+    self.num_classes = None
+    self.condition_shape = None
     self.loss_tracker = keras.metrics.Mean(name="loss")
     self.bpd_tracker = keras.metrics.Mean(name="bits_per_dim")
     self.nonfinite_steps = tf.Variable(0, trainable=False, name="nonfinite_steps",
@@ -76,16 +149,200 @@ class LikelihoodModel(keras.Model):
   def metrics(self):
     return [self.loss_tracker, self.bpd_tracker]
 
-  def log_prob(self, x, labels=None, training=False):
-    raise NotImplementedError
+  # -- what the model takes --------------------------------------------------
+
+  @property
+  def data_dtype(self):
+    """uint8 for images of at most 256 levels, int32 otherwise."""
+    is_image = len(self.event_shape) == 3 and None not in self.event_shape
+    return tf.uint8 if is_image and self.num_levels <= 256 else tf.int32
+
+  @property
+  def data_spec(self):
+    """``tf.TensorSpec([None, *event_shape], dtype)`` of the data; ``None``
+    in the event shape is a length chosen per batch (sequences)."""
+    return tf.TensorSpec([None] + list(self.event_shape), self.data_dtype, "x")
+
+  @property
+  def condition_spec(self):
+    """``tf.TensorSpec`` of ``condition``, or None for unconditional models."""
+    if self.num_classes:
+      return tf.TensorSpec([None], tf.int32, "condition")
+    if self.condition_shape:
+      return tf.TensorSpec([None] + list(self.condition_shape), tf.float32, "condition")
+    return None
+
+  @property
+  def condition_size(self):
+    """Width of the encoded condition vector (one-hot or flattened), or None."""
+    if self.num_classes:
+      return self.num_classes
+    if self.condition_shape:
+      return int(np.prod([d for d in self.condition_shape if d is not None]))
+    return None
+
+  @property
+  def is_sequence(self):
+    """True when the event has a free length (``sample`` then takes ``length=``)."""
+    return None in self.event_shape
+
+  @property
+  def default_window(self):
+    """Training window for sequence data when none is given (None: whole events)."""
+    return 1024 if self.is_sequence else None
+
+  def _set_condition(self, num_classes=None, condition_shape=None, allow_both=False):
+    """Declares the condition (constructor helper); validates both arguments."""
+    if num_classes is not None and condition_shape is not None and not allow_both:
+      raise ValueError(f"Pass at most one of `num_classes` and `condition_shape`, got "
+                       f"num_classes={num_classes!r} and condition_shape={condition_shape!r}.")
+    self.num_classes = (None if num_classes is None
+                        else _validation.positive_int(num_classes, "num_classes"))
+    if condition_shape is not None:
+      if isinstance(condition_shape, (int, np.integer)):
+        condition_shape = (condition_shape,)
+      if not isinstance(condition_shape, (tuple, list)) or not condition_shape:
+        raise ValueError(f"`condition_shape` must be a tuple of positive ints, got "
+                         f"{condition_shape!r}.")
+      condition_shape = tuple(None if d is None else _validation.positive_int(
+          d, "condition_shape entry") for d in condition_shape)
+    self.condition_shape = condition_shape
+
+  # -- the contract ------------------------------------------------------------
+
+  def _check_data(self, x):
+    return _validation.discrete_batch(x, list(self.event_shape), self.num_levels, name="x")
+
+  def _encode_condition(self, condition, batch):
+    """Validates ``condition`` against the declared one and encodes it:
+    one-hot ``[B, K]`` for classes, a flat float ``[B, d]`` for vectors."""
+    if self.num_classes is None and self.condition_shape is None:
+      if condition is not None:
+        raise ValueError(f"`condition` was given, but {self.name} is unconditional "
+                         "(build it with num_classes= or condition_shape=).")
+      return None
+    if condition is None:
+      raise ValueError(f"{self.name} is conditional; pass `condition` "
+                       f"({_validation.describe_condition(self.num_classes, self.condition_shape)}).")
+    if self.num_classes:
+      ids = _validation.discrete_batch(condition, [], self.num_classes, name="condition")
+      encoded = tf.one_hot(ids, self.num_classes)
+    else:
+      encoded = _validation.float_batch(condition, list(self.condition_shape), "condition")
+      encoded = tf.reshape(encoded, tf.stack([tf.shape(encoded)[0], -1]))
+      encoded.set_shape([None, self.condition_size])
+    return _validation.same_rows(encoded, batch, "condition")
+
+  def log_prob(self, x, condition=None, *, training=False, labels=_MISSING, **options):
+    """Per-example log-likelihood (nats) of discrete data ``x``, shape ``[batch]``."""
+    condition = deprecated_alias(condition, labels, "labels", "condition", "log_prob")
+    x = self._check_data(x)
+    encoded = self._encode_condition(condition, tf.shape(x)[0])
+    from tfgen.bijectors.base import one_pass  # bijectors are a lower layer than models
+    with one_pass():
+      return self._log_prob(x, encoded, training=training, **options)
+
+  def bits_per_dim(self, x, condition=None, *, labels=_MISSING, **options):
+    """Per-example ``−log₂ p(x) / D`` of discrete data ``x``."""
+    condition = deprecated_alias(condition, labels, "labels", "condition", "bits_per_dim")
+    lp = self.log_prob(x, condition, **options)
+    return bits_per_dim(lp, self._event_dims(tf.convert_to_tensor(x)))
+
+  def sample(self, n, *, seed=None, temperature=1.0, condition=None, labels=_MISSING,
+             **options):
+    """Draws ``n`` samples (``data_spec.dtype``); reproducible for a ``seed``."""
+    condition = deprecated_alias(condition, labels, "labels", "condition", "sample")
+    n = _validation.positive_int(n, "n")
+    if n > self.max_samples:
+      raise ValueError(f"`n` must be at most {self.max_samples} (max_samples), got {n}; "
+                       "draw large numbers of samples in batches.")
+    temperature = _validation.temperature(temperature)
+    seed = _validation.seed(seed)
+    encoded = self._encode_condition(condition, n)
+    out = self._sample(n, seed, tf.constant(temperature), encoded, **options)
+    return tf.cast(out, self.data_dtype)
 
   def call(self, inputs, training=False):
-    x, labels = inputs if isinstance(inputs, (tuple, list)) else (inputs, None)
-    return self.log_prob(x, labels=labels, training=training)
+    """``log_prob``: ``inputs`` is ``x`` or ``(x, condition)``."""
+    x, condition = inputs if isinstance(inputs, (tuple, list)) else (inputs, None)
+    return self.log_prob(x, condition, training=training)
+
+  def _log_prob(self, x, condition, training=False, **options):
+    raise NotImplementedError
+
+  def _sample(self, n, seed, temperature, condition, **options):
+    raise NotImplementedError
+
+  @classmethod
+  def from_dataset(cls, spec, **sizes):
+    """A new model for ``spec`` (a ``tfgen.data.DatasetSpec``) with size arguments ``sizes``."""
+    raise NotImplementedError(f"{cls.__name__} does not say how to build from a dataset.")
+
+  def get_config(self):
+    """The constructor arguments; subclasses add theirs to this dict."""
+    return {"name": self.name}
+
+  @classmethod
+  def from_config(cls, config, custom_objects=None):
+    return cls(**config)
+
+  # -- serving -----------------------------------------------------------------
+
+  def serving_functions(self):
+    """The exported signatures: ``{name: ServingFunction}``.
+
+    ``serving_default`` maps ``x`` (int32) to ``log_prob`` and
+    ``bits_per_dim``; ``sample`` maps ``num_samples``, ``seed`` (int32
+    ``[2]``), ``temperature`` (and ``length`` for sequences) to
+    ``samples``. Conditional models take ``condition`` in both. Every input
+    is checked in the graph (shapes, ranges, finiteness, one condition row
+    per example, ``1 ≤ num_samples ≤ max_samples``).
+    """
+    x = tf.TensorSpec([None] + list(self.event_shape), tf.int32, "x")
+    cond = [self.condition_spec] if self.condition_spec is not None else []
+    sample_in = [tf.TensorSpec([], tf.int32, "num_samples"), tf.TensorSpec([2], tf.int32, "seed"),
+                 tf.TensorSpec([], tf.float32, "temperature")]
+    warm = {"num_samples": 1, "temperature": 1.0}
+    if self.is_sequence:
+      sample_in.append(tf.TensorSpec([], tf.int32, "length"))
+      warm["length"] = 16
+    return {"serving_default": ServingFunction(self._serve_log_prob, [x] + cond),
+            "sample": ServingFunction(self._serve_sample, sample_in + cond, warm)}
+
+  def _serving_log_prob(self, x, condition):
+    """``log_prob`` as served: deterministic (flows fix their dequantization)."""
+    return self._log_prob(x, condition)
+
+  def _serve_log_prob(self, x, condition=None):
+    x = self._check_data(x)
+    encoded = self._encode_condition(condition, tf.shape(x)[0])
+    lp = self._serving_log_prob(x, encoded)
+    return {"log_prob": lp, "bits_per_dim": bits_per_dim(lp, self._event_dims(x))}
+
+  def _serve_sample(self, num_samples, seed, temperature, length=None, condition=None):
+    num_samples = _validation.in_range(num_samples, 1, self.max_samples, "num_samples")
+    temperature = _validation.positive_finite(temperature, "temperature")
+    encoded = self._encode_condition(condition, num_samples)
+    options = {} if length is None else {
+        "length": _validation.in_range(length, 1, self.max_length, "length")}
+    out = self._sample_graph(num_samples, seed, temperature, encoded, **options)
+    return {"samples": tf.cast(out, tf.int32)}
+
+  #: Upper bound on a served or CLI sequence ``length``.
+  max_length = 1_000_000
+
+  def _sample_graph(self, n, seed, temperature, condition, **options):
+    """``_sample`` with tensor ``n`` (for export); defaults to ``_sample``."""
+    return self._sample(n, seed, temperature, condition, **options)
+
+  # -- training ----------------------------------------------------------------
 
   def _unpack(self, data):
-    x, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
-    return x, labels
+    """``fit``/``evaluate`` data: ``x``, ``(x, condition)`` or ``(x, condition, sample_weight)``."""
+    x, condition, weight = keras.utils.unpack_x_y_sample_weight(data)
+    if weight is not None:
+      weight = tf.cast(tf.reshape(weight, [-1]), tf.float32)
+    return x, condition, weight
 
   def _event_dims(self, x):
     """``D`` for bits/dim: scored dimensions per example of batch ``x``."""
@@ -97,13 +354,13 @@ class LikelihoodModel(keras.Model):
     return {m.name: m.result() for m in self.metrics}
 
   def train_step(self, data):
-    x, labels = self._unpack(data)
+    x, condition, weight = self._unpack(data)
     with tf.GradientTape() as tape:
-      nll = -self.log_prob(x, labels=labels, training=True)
+      nll = -self.log_prob(x, condition, training=True)
       # Optimise bits/dim (∝ NLL): gradient norms then do not grow with D,
       # so one clipping threshold suits every image size.
       dims = self._event_dims(x)
-      loss = tf.nn.compute_average_loss(nll / (dims * math.log(2.)))
+      loss = tf.nn.compute_average_loss(nll / (dims * math.log(2.)), sample_weight=weight)
       if self.losses:
         loss += tf.nn.scale_regularization_loss(tf.add_n(self.losses))
       # mixed_float16: Keras wrapped the optimizer in a LossScaleOptimizer.
@@ -162,17 +419,22 @@ class LikelihoodModel(keras.Model):
           return tf.constant(True)
         tf.cond(go, apply_everywhere, skip)
       ctx.merge_call(cross_replica, args=(grads, _Held(variables), ok))
+    kept = tf.fill(tf.shape(nll), tf.cast(ok, nll.dtype))
     return self._record(tf.where(ok, nll, tf.zeros_like(nll)), dims,
-                        weight=tf.fill(tf.shape(nll), tf.cast(ok, nll.dtype)))
+                        weight=kept if weight is None else kept * weight)
 
   def test_step(self, data):
-    x, labels = self._unpack(data)
-    return self._record(-self.log_prob(x, labels=labels, training=False), self._event_dims(x))
+    x, condition, weight = self._unpack(data)
+    return self._record(-self.log_prob(x, condition, training=False), self._event_dims(x),
+                        weight=weight)
 
   def _data_dependent_init(self, x, batch_size):
     """Hook: initialise data-dependent layers from the first batch of ``x``."""
 
   def fit(self, x=None, y=None, *args, callbacks=None, **kwargs):
+    """Keras ``fit``. ``x`` is the data; ``y``, when given, is the
+    ``condition`` (class ids or vectors), not a target; ``sample_weight``
+    weights each example's loss."""
     self._data_dependent_init(x if y is None else (x, y), kwargs.get("batch_size"))
     callbacks = list(callbacks or [])
     if not any(isinstance(c, StopOnNonFinite) for c in callbacks):

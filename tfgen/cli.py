@@ -1,18 +1,22 @@
 """The ``tfgen`` command line: train, sample, evaluate, export, list.
 
-It only calls the public library. User mistakes (bad flags, unknown models or
-datasets, missing runs or data) print one line on stderr and exit with 2;
-they never print a traceback.
+It only calls the public library, and sees every model through the
+``tfgen.base.LikelihoodModel`` contract: it never asks a model's type.
+User mistakes (bad flags, unknown models or datasets, missing or corrupt
+runs, missing data) print one line on stderr and exit with 2. Anything else
+is a bug: a short message names a log file with the traceback, and the exit
+status is 1.
 """
 
 import argparse
 import math
 import os
+import re
 import shutil
 import sys
+import tempfile
 import time
-
-EXTENSIONS = {"image": ".png", "audio": ".wav", "text": ".txt"}
+import traceback
 
 
 class UsageError(Exception):
@@ -28,6 +32,48 @@ class _Parser(argparse.ArgumentParser):
 
 def _one_line(e):
   return " ".join(str(e).split())
+
+
+def _user(fn, *args, **kwargs):
+  """Calls ``fn`` on what the user gave; its ValueError / FileNotFoundError is
+  the user's mistake (exit 2), not a bug."""
+  try:
+    return fn(*args, **kwargs)
+  except (ValueError, FileNotFoundError, NotADirectoryError) as e:
+    raise UsageError(_one_line(e)) from None
+
+
+# TensorFlow's start-up lines (absl before InitializeLog, oneDNN and CUDA
+# probes, a cuInit error on machines without a GPU) read as failures to a new
+# user. They ignore TF_CPP_MIN_LOG_LEVEL, so the CLI, which owns its process,
+# filters them out of stderr while TensorFlow starts.
+_STARTUP_NOISE = re.compile(
+    r"All log messages before absl::InitializeLog|^[IW]\d{4} |cuInit|cuda drivers|"
+    r"To enable the following instructions|rebuild TensorFlow with the appropriate")
+
+
+def _start_tensorflow_quietly():
+  """Imports TensorFlow and initialises its devices with start-up noise filtered
+  from stderr. A user who set TF_CPP_MIN_LOG_LEVEL sees everything."""
+  if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+    import tensorflow  # noqa: F401
+    return
+  os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"  # later C++ logs: errors only
+  sys.stderr.flush()
+  saved = os.dup(2)
+  with tempfile.TemporaryFile() as captured:
+    os.dup2(captured.fileno(), 2)
+    try:
+      import tensorflow as tf
+      tf.config.list_physical_devices()  # device probing (cuInit) happens here
+    finally:
+      sys.stderr.flush()
+      os.dup2(saved, 2)
+      os.close(saved)
+      captured.seek(0)
+      for line in captured.read().decode("utf-8", "replace").splitlines():
+        if line.strip() and not _STARTUP_NOISE.search(line):
+          print(line, file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------- train
@@ -61,61 +107,50 @@ def _size_args(family, args):
   return size
 
 
-def _prepare_out(args, family):
-  """Handles an existing run folder: resume it, replace it, or refuse."""
-  from tfgen.training import run
-  exists = os.path.exists(run.config_path(args.out))
-  if args.resume:
-    if not exists:
-      raise UsageError(f"--resume: no run to resume at {args.out!r}")
-    config = run.read_config(args.out)
-    if config["model"] != family.name:
-      raise UsageError(f"--resume: {args.out!r} holds a {config['model']} run, not "
-                       f"{family.name}")
-    return config
-  if exists:
-    if not args.overwrite:
-      raise UsageError(f"{args.out!r} already holds a run: pass --resume to continue it, "
+def _prepare_out(out, overwrite):
+  """A fresh run folder: refuses an existing run unless ``overwrite``."""
+  from tfgen import runs
+  if os.path.exists(out) and not os.path.isdir(out):
+    raise UsageError(f"--out {out!r} is a file, not a folder")
+  parent = os.path.dirname(os.path.abspath(out))
+  if os.path.exists(parent) and not os.path.isdir(parent):
+    raise UsageError(f"--out {out!r} is under {parent!r}, which is a file")
+  if os.path.exists(runs.config_path(out)):
+    if not overwrite:
+      raise UsageError(f"{out!r} already holds a run: pass --resume to continue it, "
                        "--overwrite to start over, or choose another --out")
-    shutil.rmtree(args.out)
-  elif os.path.isfile(args.out):
-    raise UsageError(f"--out {args.out!r} is a file, not a folder")
-  return None
+    shutil.rmtree(out)
 
 
-def _sampler(family, model, spec, window):
+def _previous_run(out, family, requested, data_name):
+  """The config of the run to resume, checked against what was asked now."""
+  from tfgen import runs
+  if not os.path.exists(runs.config_path(out)):
+    raise UsageError(f"--resume: no run to resume at {out!r}")
+  config = _user(runs.read_config, out)
+  if config["model"] != family.name:
+    raise UsageError(f"--resume: {out!r} holds a {config['model']} run, not {family.name}")
+  changed = [k for k, v in requested.items() if config["model_config"].get(k) != v]
+  if changed or (data_name and data_name != config["data"]):
+    raise UsageError("--resume continues the run as it was configured; "
+                     f"{', '.join(changed) or '--data'} cannot change")
+  return config
+
+
+def _sample_fn(model, spec, length):
+  """``(n, temperature, seed) → numpy samples``, through the model contract."""
   def sample(n, temperature, seed):
-    length = spec.sample_rate if spec.kind == "audio" else min(window, 400)
-    return family.sample(model, n, temperature=temperature, seed=seed, length=length,
-                         shape=spec.shape)
+    options = {"length": length} if model.is_sequence else {}
+    return model.sample(n, seed=seed, temperature=temperature, **options).numpy()
   return sample
 
 
-def _write_samples(path, samples, spec):
-  from tfgen import audio
-  from tfgen.training import image_grid, write_png
-  import numpy as np
-  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  if spec.kind == "image":
-    images = samples.astype(np.int64) * 255 // (spec.num_levels - 1)
-    write_png(path, image_grid(images.astype(np.uint8)))
-  elif spec.kind == "audio":
-    gap = np.zeros(spec.sample_rate // 4, np.float32)
-    clips = [audio.mu_law_decode(s, spec.num_levels).numpy() for s in samples]
-    wave = np.concatenate([x for c in clips for x in (c, gap)][:-1])
-    audio.write_wav(path, wave, spec.sample_rate)
-  else:
-    with open(path, "w", encoding="utf-8") as f:
-      for s in samples:
-        f.write(bytes(np.asarray(s, np.uint8)).decode("utf-8", "replace") + "\n\n")
-
-
-def _datasets(family, config):
+def _datasets(config):
   from tfgen import data
   common = dict(data_dir=config["data_dir"], window=config.get("window"), seed=config["seed"])
-  train = data.load(config["data"], "train", config["batch_size"], repeat=True, **common)
-  test = data.load(config["data"], "test", config["eval_batch_size"], **common)
-  return train.map(family.to_model_input), test.map(family.to_model_input)
+  train = _user(data.load, config["data"], "train", config["batch_size"], repeat=True, **common)
+  test = _user(data.load, config["data"], "test", config["eval_batch_size"], **common)
+  return train, test
 
 
 def _report(result, spec):
@@ -126,62 +161,58 @@ def _report(result, spec):
 
 
 def cmd_train(args):
-  from tfgen import data, models
+  from tfgen import data, models, runs
   from tfgen._keras import keras
-  from tfgen.training import SampleSummaries, default_optimizer, get_strategy, resumable, run
+  from tfgen.training import SampleSummaries, default_optimizer, get_strategy, resumable
   from tfgen.training.precision import slow_bfloat16_reason
+  from tfgen.training.render import EXTENSIONS, write_samples
 
+  # Everything the user typed is checked before the run folder is touched.
+  if args.resume and args.overwrite:
+    raise UsageError("--resume and --overwrite exclude each other: continue the run, or "
+                     "start over")
   family = models.family(args.model)
-  requested = _size_args(family, args)  # flag errors first, before touching --out
-  previous = _prepare_out(args, family)
+  requested = _size_args(family, args)
+  previous = _previous_run(args.out, family, requested, args.data) if args.resume else None
   if previous is not None:
-    changed = [k for k, v in requested.items()
-               if previous["model_config"].get(k) != v]
-    if changed or (args.data and args.data != previous["data"]):
-      raise UsageError("--resume continues the run as it was configured; "
-                       f"{', '.join(changed) or '--data'} cannot change")
     config = dict(previous, epochs=args.epochs, status="training")
-    size = None
   else:
-    size = requested
     config = {"model": family.name, "data": args.data or family.default_data,
               "data_dir": args.data_dir, "window": args.window, "batch_size": args.batch_size,
               "eval_batch_size": 256, "epochs": args.epochs,
               "steps_per_epoch": args.steps_per_epoch, "lr": args.lr, "seed": args.seed,
               "strategy": args.strategy, "mixed_precision": args.mixed_precision,
               "status": "training"}
-  spec = data.info(config["data"])
+  spec = _user(data.info, config["data"])
   keras.utils.set_random_seed(config["seed"])
   if config.get("mixed_precision"):
     keras.mixed_precision.set_global_policy("mixed_" + config["mixed_precision"])
-  strategy = get_strategy(args.strategy)
+  strategy = _user(get_strategy, args.strategy)
   with strategy.scope():
     if previous is not None:
-      model = family.cls().from_config(previous["model_config"])
+      model = _user(family.from_config, previous["model_config"])
     else:
-      model = family.build(spec, size)
+      model = _user(family.build, spec, requested)
     model.compile(default_optimizer(config["lr"]))
   # After the build, so a model that refuses mixed precision only errs.
   slow = config.get("mixed_precision") == "bfloat16" and slow_bfloat16_reason()
   if slow:
     print(f"tfgen train: warning: --mixed-precision bfloat16: {slow}", file=sys.stderr)
   if spec.kind != "image" and config["window"] is None:
-    config["window"] = max(1024, 4 * model.receptive_field)
+    config["window"] = model.default_window
   config["model_config"] = model.get_config()
-  try:
-    train, test = _datasets(family, config)
-  except (FileNotFoundError, ValueError) as e:
-    if previous is None and os.path.isdir(args.out) and not os.listdir(args.out):
-      os.rmdir(args.out)
-    raise UsageError(_one_line(e)) from None
-  run.write_config(args.out, config)  # before training: a killed run can be resumed
+  train, test = _datasets(config)
+  if previous is None:
+    _prepare_out(args.out, args.overwrite)
+  runs.write_config(args.out, config)  # before training: a killed run can be resumed
 
   print(f"tfgen: training {family.name} ({model.count_params():,} parameters) on "
         f"{config['data']} for {config['epochs']} x {config['steps_per_epoch']} steps, "
         f"batch {config['batch_size']}, {type(strategy).__name__.strip('_')} with "
         f"{strategy.num_replicas_in_sync} replica(s) -> {args.out}"
         + (" (resuming)" if previous else ""), flush=True)
-  sample = _sampler(family, model, spec, config.get("window") or 0)
+  length = spec.sample_rate if spec.kind == "audio" else min(config.get("window") or 400, 400)
+  sample = _sample_fn(model, spec, length)
   n_logged = 16 if spec.kind == "image" else 2
   callbacks = resumable(args.out) + [
       keras.callbacks.TensorBoard(os.path.join(args.out, "logs"), write_graph=False),
@@ -193,11 +224,15 @@ def cmd_train(args):
             validation_data=test, validation_steps=args.validation_steps, callbacks=callbacks,
             verbose=args.verbose)
   failed = int(model.nonfinite_steps.numpy()) > 0
+  if failed:
+    print("tfgen train: warning: a non-finite loss or gradient stopped training; the model "
+          "keeps the weights of the last good step", file=sys.stderr)
   result = model.evaluate(test, verbose=0, return_dict=True)
-  model.save_weights(run.weights_path(args.out))
+  model.save_weights(runs.weights_path(args.out))
   samples_path = os.path.join(args.out, "samples" + EXTENSIONS[spec.kind])
-  _write_samples(samples_path, sample(64 if spec.kind == "image" else 2, 0.7,
-                                      (config["seed"], 12345)), spec)
+  write_samples(samples_path, sample(64 if spec.kind == "image" else 2, 0.7,
+                                     (config["seed"], 12345)),
+                spec.kind, spec.num_levels, spec.sample_rate or 8000)
   exported = None
   if not args.no_export:
     from tfgen import export
@@ -206,7 +241,7 @@ def cmd_train(args):
   config.update(status="stopped on a non-finite step" if failed else "finished",
                 test={k: float(v) for k, v in result.items()},
                 train_seconds=round(time.time() - start, 1))
-  run.write_config(args.out, config)
+  runs.write_config(args.out, config)
   print(f"tfgen: done in {config['train_seconds']:.0f} s. Test {_report(result, spec)}."
         f" Samples: {samples_path}." + (f" SavedModel: {exported}." if exported else "")
         + f" TensorBoard: tensorboard --logdir {os.path.join(args.out, 'logs')}", flush=True)
@@ -217,52 +252,53 @@ def cmd_train(args):
 
 
 def _load_run(path):
-  from tfgen.training import run
-  try:
-    return run.load_model(path)
-  except FileNotFoundError as e:
-    raise UsageError(_one_line(e)) from None
+  from tfgen import runs
+  return _user(runs.load_model, path)
 
 
 def cmd_sample(args):
-  model, family, spec, config = _load_run(args.run)
+  from tfgen.training.render import EXTENSIONS, write_samples
+  model, _, spec, _ = _load_run(args.run)
   out = args.out or os.path.join(args.run, "sample" + EXTENSIONS[spec.kind])
   if os.path.splitext(out)[1].lower() != EXTENSIONS[spec.kind]:
     raise UsageError(f"{spec.kind} samples are written as {EXTENSIONS[spec.kind]} files, "
                      f"got --out {out!r}")
   length = args.length or (int(args.seconds * spec.sample_rate) if spec.kind == "audio" else 400)
-  samples = family.sample(model, args.n, temperature=args.temperature, seed=(args.seed, 0),
-                          length=length, shape=spec.shape)
-  _write_samples(out, samples, spec)
+  if model.is_sequence and length > model.max_length:
+    raise UsageError(f"at most {model.max_length} steps per sample, got {length} "
+                     "(--length / --seconds)")
+  samples = _user(_sample_fn(model, spec, length), args.n, args.temperature, args.seed)
+  write_samples(out, samples, spec.kind, spec.num_levels, spec.sample_rate or 8000)
   print(f"tfgen: wrote {args.n} samples at temperature {args.temperature} to {out}")
   return 0
 
 
 def cmd_evaluate(args):
   from tfgen import data
-  model, family, spec, config = _load_run(args.run)
-  try:
-    ds = data.load(config["data"], args.split, args.batch_size,
-                   data_dir=args.data_dir or config["data_dir"], window=config.get("window"),
-                   shuffle=False)
-  except (FileNotFoundError, ValueError) as e:
-    raise UsageError(_one_line(e)) from None
+  model, _, spec, config = _load_run(args.run)
+  ds = _user(data.load, config["data"], args.split, args.batch_size,
+             data_dir=args.data_dir or config["data_dir"], window=config.get("window"),
+             shuffle=False)
   model.compile()
-  ds = ds.map(family.to_model_input)
   if args.steps:
     ds = ds.take(args.steps)
   result = model.evaluate(ds, verbose=0, return_dict=True)
-  print(f"tfgen: {args.run} on {config['data']} {args.split}: {_report(result, spec)}")
+  report = f"{args.run} on {config['data']} {args.split}: {_report(result, spec)}"
+  if not math.isfinite(result["bits_per_dim"]):
+    print(f"tfgen evaluate: error: {report}: the likelihood is not finite (the model is "
+          "broken; see the run's status in config.json)", file=sys.stderr)
+    return 1
+  print(f"tfgen: {report}")
   return 0
 
 
 def cmd_export(args):
   from tfgen import export
-  model, family, spec, config = _load_run(args.run)
-  path = export.save(model, args.to, version=args.version)
-  print(f"tfgen: exported {family.name} to {path} (signatures: serving_default = log_prob, "
-        "sample" + (", encode, decode" if family.class_name in ("Glow", "RealNVP", "NICE") else "")
-        + f"); serve with: tensorflow_model_server --model_base_path={os.path.abspath(args.to)}")
+  model, family, _, _ = _load_run(args.run)
+  path = _user(export.save, model, args.to, version=args.version)
+  print(f"tfgen: exported {family.name} to {path} (signatures: "
+        f"{', '.join(model.serving_functions())}); serve with: tensorflow_model_server "
+        f"--model_base_path={os.path.abspath(args.to)}")
   return 0
 
 
@@ -393,8 +429,16 @@ def parser():
   return p
 
 
+def _crash_report(command):
+  """Writes the current traceback to a log file and returns its path."""
+  fd, path = tempfile.mkstemp(prefix=f"tfgen-{command}-", suffix=".log")
+  with os.fdopen(fd, "w") as f:
+    traceback.print_exc(file=f)
+  return path
+
+
 def main(argv=None):
-  os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+  _start_tensorflow_quietly()
   p = parser()
   args = p.parse_args(argv)
   if not getattr(args, "func", None):
@@ -404,13 +448,18 @@ def main(argv=None):
   policy = keras.mixed_precision.global_policy()
   try:
     return args.func(args)
-  except (UsageError, ValueError) as e:  # a library ValueError is a message about the input
+  except UsageError as e:
     print(f"tfgen {args.command}: error: {_one_line(e)}", file=sys.stderr)
     return 2
   except KeyboardInterrupt:
     print(f"\ntfgen {args.command}: interrupted"
           + ("; continue with --resume" if args.command == "train" else ""), file=sys.stderr)
     return 130
+  except Exception as e:  # a bug, not a usage error: say so, keep the traceback
+    log = _crash_report(args.command)
+    print(f"tfgen {args.command}: internal error: {type(e).__name__}: "
+          f"{_one_line(e)[:300]} (traceback in {log}; please report it)", file=sys.stderr)
+    return 1
   finally:
     keras.mixed_precision.set_global_policy(policy)  # --mixed-precision is per command
 

@@ -42,7 +42,7 @@ def test_log_prob_matches_the_chain_rule_and_distribution_types():
     logits = model._params(tf.constant(known), None)[:, d]
     total += tf.nn.log_softmax(logits).numpy()[np.arange(2), x[:, d]]
   np.testing.assert_allclose(model.log_prob(x), total, rtol=1e-5)
-  assert "Bernoulli" in type(MADE(4, hidden_units=[8])(np.zeros((1, 4), np.int32))
+  assert "Bernoulli" in type(MADE(4, hidden_units=[8]).conditionals(np.zeros((1, 4), np.int32))
                               .distribution).__name__
 
 
@@ -64,12 +64,12 @@ def test_conditional_made_and_bad_input():
   model = MADE(4, hidden_units=[16], num_levels=2, conditional_size=2)
   perturb_biases(model)
   x = np.zeros((2, 4), np.int32)
-  a = model.log_prob(x, labels=np.eye(2, dtype=np.float32))
+  a = model.log_prob(x, condition=np.eye(2, dtype=np.float32))
   assert abs(float(a[0] - a[1])) > 1e-4
   with pytest.raises(ValueError, match="conditional"):
     model.log_prob(x)
   with pytest.raises(ValueError, match=r"\[0, 1\]"):
-    model.log_prob(np.full((2, 4), 2), labels=np.eye(2))
+    model.log_prob(np.full((2, 4), 2), condition=np.eye(2))
   with pytest.raises(ValueError, match="input_order"):
     MADE(4, input_order=[0, 1, 1, 2])
   with pytest.raises(ValueError, match="input_order"):

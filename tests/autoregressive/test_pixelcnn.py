@@ -78,8 +78,9 @@ def test_log_prob_is_the_sum_of_conditionals_computed_one_at_a_time(gated):
     logits = model._logits(tf.constant(known), None)[:, i, j, c]
     total += tf.nn.log_softmax(logits).numpy()[np.arange(2), x[:, i, j, c]]
   np.testing.assert_allclose(model.log_prob(x), total, rtol=1e-5)
-  dist = model(x)
+  dist = model.conditionals(x)
   assert dist.event_shape == shape and dist.batch_shape == [2]
+  np.testing.assert_allclose(model(x), dist.log_prob(x), rtol=1e-6)   # model(x) is log_prob
 
 
 @pytest.mark.parametrize("gated", [False, True])
@@ -98,21 +99,21 @@ def test_cached_and_naive_samples_are_identical(gated, channels):
 def test_prefix_completion_and_conditioning():
   model = _model((6, 5, 1), gated=True, num_classes=3, scale=0.5)
   prefix = np.full((2, 2, 5, 1), 3, np.int32)
-  out = {m: model.sample(2, seed=[1, 2], labels=[0, 2], method=m, prefix=prefix)
+  out = {m: model.sample(2, seed=[1, 2], condition=[0, 2], method=m, prefix=prefix)
          for m in ("cached", "naive")}
   np.testing.assert_array_equal(out["cached"], out["naive"])
   np.testing.assert_array_equal(out["cached"][:, :2], prefix)
-  other = model.sample(2, seed=[1, 2], labels=[1, 1], prefix=prefix)
+  other = model.sample(2, seed=[1, 2], condition=[1, 1], prefix=prefix)
   assert np.any(other.numpy() != out["cached"].numpy())
   x = out["cached"].numpy()
-  assert np.any(model.log_prob(x, labels=[0, 0]).numpy() != model.log_prob(x, labels=[2, 2]).numpy())
+  assert np.any(model.log_prob(x, condition=[0, 0]).numpy() != model.log_prob(x, condition=[2, 2]).numpy())
 
 
 def test_vector_conditioning():
   model = _model((4, 4, 1), gated=False, conditional_shape=(3,), scale=0.5)
   x = np.zeros((2, 4, 4, 1), np.int32)
-  a = model.log_prob(x, labels=np.zeros((2, 3), np.float32))
-  b = model.log_prob(x, labels=np.ones((2, 3), np.float32))
+  a = model.log_prob(x, condition=np.zeros((2, 3), np.float32))
+  b = model.log_prob(x, condition=np.ones((2, 3), np.float32))
   assert np.all(np.abs(a.numpy() - b.numpy()) > 1e-4)
 
 
@@ -149,7 +150,7 @@ def test_checkpoint_round_trip_and_from_config(tmp_path):
   model.save_weights(str(tmp_path / "ckpt"))
   clone = PixelCNN.from_config(model.get_config())
   clone.load_weights(str(tmp_path / "ckpt"))
-  np.testing.assert_allclose(clone.log_prob(x, labels=[0, 1]), model.log_prob(x, labels=[0, 1]),
+  np.testing.assert_allclose(clone.log_prob(x, condition=[0, 1]), model.log_prob(x, condition=[0, 1]),
                              rtol=1e-6)
-  np.testing.assert_array_equal(clone.sample(2, seed=[1, 1], labels=[1, 1]),
-                                model.sample(2, seed=[1, 1], labels=[1, 1]))
+  np.testing.assert_array_equal(clone.sample(2, seed=[1, 1], condition=[1, 1]),
+                                model.sample(2, seed=[1, 1], condition=[1, 1]))

@@ -59,14 +59,14 @@ def test_cached_generation_equals_naive(config, condition):
 def test_global_and_local_conditioning_change_the_distribution():
   x = np.random.default_rng(1).integers(0, 16, size=(2, 40))
   g = _model(global_condition_classes=3)
-  assert np.all(np.abs(g.log_prob(x, labels=[0, 0]).numpy()
-                       - g.log_prob(x, labels=[2, 2]).numpy()) > 1e-3)
+  assert np.all(np.abs(g.log_prob(x, condition=[0, 0]).numpy()
+                       - g.log_prob(x, condition=[2, 2]).numpy()) > 1e-3)
   l = _model(local_condition_channels=2, local_upsample=10)
   feats = np.zeros((2, 4, 2), np.float32)
-  assert np.all(np.abs(l.log_prob(x, labels=feats).numpy()
-                       - l.log_prob(x, labels=feats + 1.).numpy()) > 1e-3)
+  assert np.all(np.abs(l.log_prob(x, condition=feats).numpy()
+                       - l.log_prob(x, condition=feats + 1.).numpy()) > 1e-3)
   with pytest.raises(ValueError, match="fewer than 40"):
-    l.log_prob(x, labels=feats[:, :3])
+    l.log_prob(x, condition=feats[:, :3])
   with pytest.raises(ValueError, match="conditional"):
     g.log_prob(x)
 
@@ -74,11 +74,12 @@ def test_global_and_local_conditioning_change_the_distribution():
 def test_log_prob_and_loss_start():
   model = _model()
   x = np.random.default_rng(2).integers(0, 16, size=(3, 30))
-  dist = model(x)
+  dist = model.conditionals(x)
   assert dist.event_shape == [30] and dist.batch_shape == [3]
   np.testing.assert_allclose(model.log_prob(x), dist.log_prob(x), rtol=1e-6)
+  np.testing.assert_allclose(model(x), dist.log_prob(x), rtol=1e-6)   # model(x) is log_prob
   skipped = _model(loss_start=10)
-  per_step = skipped(x).distribution.log_prob(x).numpy()
+  per_step = skipped.conditionals(x).distribution.log_prob(x).numpy()
   np.testing.assert_allclose(skipped.log_prob(x), per_step[:, 10:].sum(1), rtol=1e-5)
 
 

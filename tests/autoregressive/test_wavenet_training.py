@@ -5,7 +5,7 @@ import pytest
 
 from tfgen._keras import keras
 from tfgen.autoregressive import WaveNet
-from tfgen.data import wav_windows
+from tfgen import data
 from tfgen.data.wav import ASTERISK_DIR
 from tfgen.training import default_optimizer
 
@@ -13,8 +13,8 @@ from tfgen.training import default_optimizer
 def test_wavenet_learns_real_speech():
   keras.utils.set_random_seed(0)
   try:
-    train = wav_windows(ASTERISK_DIR, window=2048, batch_size=8, seed=0)
-    held = wav_windows(ASTERISK_DIR, window=2048, batch_size=8, seed=123).take(4)
+    train = data.load("wav", "train", 8, data_dir=ASTERISK_DIR, window=2048, seed=0)
+    held = data.load("wav", "train", 8, data_dir=ASTERISK_DIR, window=2048, seed=123).take(4)
   except FileNotFoundError:
     pytest.skip("asterisk-core-sounds-en-wav not installed")
   model = WaveNet(num_layers_per_stack=8, num_stacks=1, residual_channels=32,

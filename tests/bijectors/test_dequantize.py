@@ -31,7 +31,7 @@ def test_noise_and_quantize_with_fewer_bits():
   assert float(tf.reduce_min(y)) >= 0. and float(tf.reduce_max(y)) < 32.
   np.testing.assert_array_equal(y, b.add_noise(x, seed=[1, 2]))  # stateless
   np.testing.assert_array_equal(b.quantize(y), (x.numpy() // 8) * 8)
-  np.testing.assert_array_equal(b.add_noise(x, seed="midpoint"), x.numpy() // 8 + 0.5)
+  np.testing.assert_array_equal(b.add_noise(x, midpoint=True), x.numpy() // 8 + 0.5)
 
 
 def test_bad_arguments():

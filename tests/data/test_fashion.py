@@ -3,7 +3,8 @@ import gzip
 import numpy as np
 import pytest
 
-from tfgen.data import fashion_mnist, load_fashion_mnist, read_idx
+from tfgen import data
+from tfgen.data import load_fashion_mnist, read_idx
 from tfgen.data import fashion as fm_module
 
 
@@ -27,7 +28,7 @@ def test_reads_idx_files_from_a_directory(tmp_path):
   x, y = load_fashion_mnist("test", data_dir=str(tmp_path))
   np.testing.assert_array_equal(x[..., 0], images)
   np.testing.assert_array_equal(y, labels)
-  ds = fashion_mnist("test", batch_size=4, data_dir=str(tmp_path), labels=True)
+  ds = data.load("fashion_mnist", "test", 4, data_dir=str(tmp_path), labels=True)
   batches = list(ds)
   assert [b[0].shape[0] for b in batches] == [4, 4, 2]
   assert batches[0][0].dtype.name == "uint8"

@@ -3,7 +3,8 @@ import pytest
 import tensorflow as tf
 
 from tfgen import audio
-from tfgen.data import load_wav_folder, wav_windows
+from tfgen import data
+from tfgen.data import load_wav_folder
 from tfgen.data.wav import ASTERISK_DIR
 
 
@@ -19,7 +20,7 @@ def test_folder_resamples_downmixes_and_windows(tmp_path):
   _tone(tmp_path / "short.wav", 8000, seconds=0.01)
   clips = load_wav_folder(tmp_path, sample_rate=8000, min_samples=1000)
   assert sorted(len(c) for c in clips) == [4000, 4000]   # short.wav left out
-  batch = next(iter(wav_windows(tmp_path, window=1000, batch_size=4, seed=0)))
+  batch = next(iter(data.load("wav", "train", 4, data_dir=tmp_path, window=1000, seed=0)))
   assert batch.shape == (4, 1000) and batch.dtype == tf.int32
   decoded = audio.mu_law_decode(batch).numpy()
   assert 0.25 < np.abs(decoded).max() < 0.35              # the 0.3-amplitude tone survives
@@ -38,7 +39,7 @@ def test_bad_files_are_all_reported_before_training(tmp_path):
 
 def test_real_speech_corpus_when_installed():
   try:
-    batch = next(iter(wav_windows(ASTERISK_DIR, window=2048, batch_size=2, seed=0)))
+    batch = next(iter(data.load("speech", "train", 2, window=2048, seed=0)))
   except FileNotFoundError:
     pytest.skip("asterisk-core-sounds-en-wav not installed")
   assert batch.shape == (2, 2048)

@@ -18,11 +18,11 @@ path, x_path = sys.argv[1], sys.argv[2]
 m = tf.saved_model.load(path)
 x = tf.constant(np.load(x_path).astype(np.int32))
 labels = tf.constant([0, 1, 2])
-out = m.signatures["serving_default"](x=x, labels=labels)
+out = m.signatures["serving_default"](x=x, condition=labels)
 s = m.signatures["sample"](num_samples=tf.constant(3), seed=tf.constant([4, 5]),
-                           temperature=tf.constant(0.8), labels=labels)
-z = m.signatures["encode"](x=x, labels=labels)["z"]
-back = m.signatures["decode"](z=z, labels=labels)["x"]
+                           temperature=tf.constant(0.8), condition=labels)
+z = m.signatures["encode"](x=x, condition=labels)["z"]
+back = m.signatures["decode"](z=z, condition=labels)["x"]
 print(json.dumps({
     "forbidden": sorted({k.split(".")[0] for k in sys.modules}
                         & {"tfgen", "tensorflow_probability", "tf_keras"}),
@@ -37,7 +37,7 @@ print(json.dumps({
 def exported(tmp_path_factory):
   model = Glow((8, 8, 1), levels=2, steps_per_level=2, hidden_channels=8, num_classes=3)
   x = np.random.default_rng(0).integers(0, 256, size=(3, 8, 8, 1))
-  model.log_prob(x, labels=[0, 1, 2])  # ActNorm's data-dependent init
+  model.log_prob(x, condition=[0, 1, 2])  # ActNorm's data-dependent init
   base = tmp_path_factory.mktemp("saved_models") / "glow"
   return model, x, export.save(model, base), base
 
@@ -52,13 +52,13 @@ def test_fresh_process_imports_only_tensorflow_and_matches(exported, tmp_path):
   got = json.loads(run.stdout.strip().splitlines()[-1])
   assert got["forbidden"] == []
   labels = [0, 1, 2]
-  np.testing.assert_allclose(got["log_prob"], model.log_prob(x, labels=labels, seed=[0, 0]),
+  np.testing.assert_allclose(got["log_prob"], model.log_prob(x, condition=labels, seed=[0, 0]),
                              rtol=1e-5)
   np.testing.assert_allclose(got["bits_per_dim"],
-                             model.bits_per_dim(x, labels=labels, seed=[0, 0]), rtol=1e-5)
+                             model.bits_per_dim(x, condition=labels, seed=[0, 0]), rtol=1e-5)
   np.testing.assert_array_equal(got["samples"],
-                                model.sample(3, seed=[4, 5], temperature=0.8, labels=labels))
-  np.testing.assert_allclose(got["z"], model.encode(x, labels=labels), atol=1e-4)
+                                model.sample(3, seed=[4, 5], temperature=0.8, condition=labels))
+  np.testing.assert_allclose(got["z"], model.encode(x, condition=labels), atol=1e-4)
   np.testing.assert_array_equal(got["decoded"], x)
 
 
@@ -99,25 +99,26 @@ def test_bad_requests_fail_clearly(exported):
   serve = m.signatures["serving_default"]
   labels = tf.constant([0])
   with pytest.raises(tf.errors.InvalidArgumentError, match=r"values must lie in \[0, 255\]"):
-    serve(x=tf.fill([1, 8, 8, 1], 300), labels=labels)
-  with pytest.raises(tf.errors.InvalidArgumentError, match=r"labels.*\[0, 2\]"):
-    serve(x=tf.zeros([1, 8, 8, 1], tf.int32), labels=tf.constant([7]))
+    serve(x=tf.fill([1, 8, 8, 1], 300), condition=labels)
+  with pytest.raises(tf.errors.InvalidArgumentError, match=r"condition.*\[0, 2\]"):
+    serve(x=tf.zeros([1, 8, 8, 1], tf.int32), condition=tf.constant([7]))
   with pytest.raises(tf.errors.InvalidArgumentError, match=r"must have shape \[batch, 8, 8, 1\]"):
-    serve(x=tf.zeros([1, 8, 7, 1], tf.int32), labels=labels)      # wrong shape
+    serve(x=tf.zeros([1, 8, 7, 1], tf.int32), condition=labels)      # wrong shape
   with pytest.raises(tf.errors.InvalidArgumentError, match=r"must have shape \[batch, 64\]"):
-    m.signatures["decode"](z=tf.zeros([1, 63]), labels=labels)
+    m.signatures["decode"](z=tf.zeros([1, 63]), condition=labels)
   with pytest.raises((TypeError, ValueError, tf.errors.InvalidArgumentError)):
-    serve(x=tf.zeros([1, 8, 8, 1], tf.float32), labels=labels)    # wrong dtype
+    serve(x=tf.zeros([1, 8, 8, 1], tf.float32), condition=labels)    # wrong dtype
 
 
 def test_unsupported_inputs_are_clear_errors(tmp_path):
   from tfgen.autoregressive import WaveNet
   with pytest.raises(ValueError, match="tfgen model"):
     export.save(object(), tmp_path / "x")
-  local = WaveNet(num_layers_per_stack=2, num_stacks=1, residual_channels=4, dilation_channels=4,
-                  skip_channels=4, local_condition_channels=2, local_upsample=4)
-  with pytest.raises(ValueError, match="locally conditioned"):
-    export.save(local, tmp_path / "w")
+  both = WaveNet(num_layers_per_stack=2, num_stacks=1, residual_channels=4, dilation_channels=4,
+                 skip_channels=4, num_classes=2, condition_shape=(None, 2), local_upsample=4)
+  with pytest.raises(ValueError, match="both global and local"):
+    export.save(both, tmp_path / "w")
+  assert not (tmp_path / "w").exists()
 
 
 def test_warmup_requests_replay_against_the_signatures(exported):
@@ -144,9 +145,9 @@ def test_loads_like_tf_serving_with_a_tf1_session_and_tensor_names(exported):
   with graph.as_default(), tf.compat.v1.Session(graph=graph) as sess:
     meta = tf.compat.v1.saved_model.loader.load(sess, ["serve"], path)
     sig = meta.signature_def["serving_default"]
-    feed = {sig.inputs["x"].name: x.astype(np.int32), sig.inputs["labels"].name: [0, 1, 2]}
+    feed = {sig.inputs["x"].name: x.astype(np.int32), sig.inputs["condition"].name: [0, 1, 2]}
     out = sess.run(sig.outputs["log_prob"].name, feed_dict=feed)
-  np.testing.assert_allclose(out, model.log_prob(x, labels=[0, 1, 2], seed=[0, 0]), rtol=1e-5)
+  np.testing.assert_allclose(out, model.log_prob(x, condition=[0, 1, 2], seed=[0, 0]), rtol=1e-5)
 
 
 def test_saved_model_cli_show_and_run(exported, tmp_path):
@@ -161,7 +162,7 @@ def test_saved_model_cli_show_and_run(exported, tmp_path):
   np.save(tmp_path / "labels.npy", np.array([0, 1, 2], np.int32))
   run = subprocess.run([cli, "run", "--dir", path, "--tag_set", "serve", "--signature_def",
                         "serving_default", "--inputs",
-                        f"x={tmp_path / 'x.npy'};labels={tmp_path / 'labels.npy'}"],
+                        f"x={tmp_path / 'x.npy'};condition={tmp_path / 'labels.npy'}"],
                        capture_output=True, text=True, env=env, timeout=300)
   assert run.returncode == 0, run.stderr[-2000:]
   assert "log_prob" in run.stdout and "bits_per_dim" in run.stdout

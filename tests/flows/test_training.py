@@ -4,15 +4,15 @@ import numpy as np
 import pytest
 
 from tfgen._keras import keras
-from tfgen.data import fashion_mnist
+from tfgen import data
 from tfgen.flows import Glow, RealNVP
 from tfgen.training import default_optimizer
 
 
 def _train(model, fmnist_steps=300):
   keras.utils.set_random_seed(0)
-  train = fashion_mnist("train", batch_size=64, repeat=True, seed=0)
-  test = fashion_mnist("test", batch_size=500, take=1000)
+  train = data.load("fashion_mnist", "train", 64, repeat=True, seed=0)
+  test = data.load("fashion_mnist", "test", 500, take=1000)
   model.compile(default_optimizer(1e-3))
   history = model.fit(train, steps_per_epoch=fmnist_steps, epochs=1, verbose=0)
   return history, model.evaluate(test, verbose=0, return_dict=True)

@@ -1,6 +1,16 @@
-"""Sequential sampling of PixelCNN-style image models: naive and cached.
+"""What every tfgen sampler shares, and the PixelCNN-style image loops.
 
-Both loops draw sub-pixels in raster-then-channel order, ``t = (i·W + j)·C
+Shared by every family (PixelCNN, WaveNet, MADE and the sequence models):
+
+- :func:`gumbel_noise` draws the noise of a whole sample up front from a
+  stateless seed, and :func:`gumbel_argmax` turns logits plus that noise
+  into a draw: ``argmax(logits / T + g)`` is an exact sample of
+  ``softmax(logits / T)``. Because cached and naive samplers read the same
+  noise, they return the same sample for a seed: an exact test of a cache.
+- :func:`put_step` and :func:`put_subpixel` write one generated position
+  into a batch of sequences or images.
+
+Image loops (PixelCNN): both draw sub-pixels in raster-then-channel order, ``t = (i·W + j)·C
 + c``, and both use the same Gumbel noise ``g[b, i, j, c, :]`` drawn from the
 seed, taking ``argmax(logits / T + g)`` (an exact draw from the tempered
 categorical). So for a seed they return the same images; they differ only in
@@ -19,8 +29,22 @@ import tensorflow as tf
 
 
 def gumbel_noise(shape, seed):
+  """Standard Gumbel noise of ``shape`` from a stateless ``seed`` (int32 ``[2]``)."""
   u = tf.random.stateless_uniform(shape, seed=seed, minval=1e-7, maxval=1. - 1e-7)
   return -tf.math.log(-tf.math.log(u))
+
+
+def gumbel_argmax(logits, noise, temperature):
+  """A draw from ``softmax(logits / temperature)`` given Gumbel ``noise``: int32
+  ``argmax(logits / T + g)`` over the last axis."""
+  logits = tf.cast(logits, tf.float32)
+  return tf.argmax(logits / temperature + noise, axis=-1, output_type=tf.int32)
+
+
+def put_step(codes, t, values):
+  """``codes[b, t] = values[b]`` for every ``b``: one step of ``[B, T]`` sequences."""
+  b = tf.range(tf.shape(codes)[0])
+  return tf.tensor_scatter_nd_update(codes, tf.stack([b, tf.fill(tf.shape(b), t)], 1), values)
 
 
 def _position(t, width, channels):
@@ -36,7 +60,8 @@ def _at(t, i, j, c):
   return tf.slice(t, begin, [-1, 1, 1, 1] + [-1] * (t.shape.rank - 4))[:, 0, 0, 0]
 
 
-def _put_subpixel(images, i, j, c, values):
+def put_subpixel(images, i, j, c, values):
+  """``images[b, i, j, c] = values[b]`` for every ``b``."""
   b = tf.range(tf.shape(images)[0])
   index = tf.stack([b] + [tf.fill(tf.shape(b), s) for s in (i, j, c)], 1)
   return tf.tensor_scatter_nd_update(images, index, values)
@@ -49,8 +74,8 @@ def sample_naive(logits_fn, images, start, noise, temperature):
   def body(t, images):
     i, j, k = _position(t, w, c)
     logits = _at(logits_fn(images), i, j, k)
-    value = tf.argmax(logits / temperature + _at(noise, i, j, k), axis=-1, output_type=tf.int32)
-    return t + 1, _put_subpixel(images, i, j, k, value)
+    value = gumbel_argmax(logits, _at(noise, i, j, k), temperature)
+    return t + 1, put_subpixel(images, i, j, k, value)
   return tf.while_loop(lambda t, _: t < h * w * c, body, (start, images))[1]
 
 
@@ -67,8 +92,8 @@ def sample_cached(stack, head_fn, scale_fn, images, start, noise, temperature, c
     i, j, k = _position(t, w, c)
     features, cache = stack.step(cache, i, j, condition)
     logits = tf.gather(head_fn(features), k, axis=1)
-    value = tf.argmax(logits / temperature + _at(noise, i, j, k), axis=-1, output_type=tf.int32)
-    images = _put_subpixel(images, i, j, k, value)
+    value = gumbel_argmax(logits, _at(noise, i, j, k), temperature)
+    images = put_subpixel(images, i, j, k, value)
     cache = stack.write(cache, i, j, k, scale_fn(value))
     row_done = tf.logical_and(tf.equal(j, w - 1), tf.equal(k, c - 1))
     cache = tf.cond(row_done, lambda: stack.end_row(cache, i, condition), lambda: list(cache))

@@ -5,9 +5,10 @@ import tensorflow_probability as tfp
 
 from tfgen import _validation
 from tfgen._keras import keras
-from tfgen.autoregressive.sampling import gumbel_noise
-from tfgen.base import LikelihoodModel
+from tfgen.autoregressive.sampling import gumbel_argmax, gumbel_noise, put_step
+from tfgen.base import _MISSING, LikelihoodModel, deprecated_alias
 from tfgen.layers.causal_conv import CausalConv1D
+from tfgen.family import ModelFamily, SizeOption
 
 tfd = tfp.distributions
 
@@ -34,22 +35,40 @@ class WaveNet(LikelihoodModel):
   features (e.g. log-mel frames) upsampled to the sample rate by repetition
   (``local_upsample`` samples per frame).
 
-  ``model(x)`` returns ``tfd.Independent(tfd.Categorical(logits), 1)`` over
-  the sequence. Under a Keras mixed-precision policy the network computes in
-  16 bits and the logits and loss in float32; cached and naive generation
-  then agree up to 16-bit rounding (identical codes for a seed in float32).
-  ``log_prob`` (and so training) scores steps from
-  ``loss_start`` on; set it to ``receptive_field`` to leave out samples
-  whose context was cut off by the window.
+  ``model(x)`` is ``log_prob(x)``; ``conditionals(x)`` returns
+  ``tfd.Independent(tfd.Categorical(logits), 1)`` over the sequence. Under a
+  Keras mixed-precision policy the network computes in 16 bits and the
+  logits and loss in float32; cached and naive generation then agree up to
+  16-bit rounding (identical codes for a seed in float32). ``log_prob`` (and
+  so training) scores steps from ``loss_start`` on; set it to
+  ``receptive_field`` to leave out samples whose context was cut off by the
+  window.
 
-  Conditions are passed as ``labels``: class ids ``[B]`` (global), features
-  ``[B, frames, C]`` (local), or a tuple ``(global, local)`` for both.
+  Conditioning (``condition=``): ``num_classes=K`` takes class ids ``[B]``
+  (global: a speaker or class); ``condition_shape=(None, C)`` takes local
+  features ``[B, frames, C]`` (e.g. log-mel frames), upsampled to the
+  sample rate by repeating each frame ``local_upsample`` times. With both,
+  ``condition`` is the pair ``(ids, features)``. The old names
+  ``global_condition_classes`` and ``local_condition_channels`` still work
+  and warn.
+
+  ``sample(n, length=T)`` generates ``n`` sequences of ``T`` codes with
+  Fast WaveNet's queues (``method='cached'``, XLA-compiled) or by rerunning
+  the network over the last receptive field (``method='naive'``); both give
+  the same codes for a seed. ``generate(T, batch=n)`` is the old name.
   """
 
   def __init__(self, num_layers_per_stack=10, num_stacks=2, residual_channels=32,
                dilation_channels=32, skip_channels=64, kernel_size=2, num_levels=256,
-               global_condition_classes=None, local_condition_channels=None, local_upsample=None,
-               loss_start=0, name="wavenet", **kwargs):
+               num_classes=None, condition_shape=None, local_upsample=None, loss_start=0,
+               name="wavenet", global_condition_classes=_MISSING,
+               local_condition_channels=_MISSING, **kwargs):
+    num_classes = deprecated_alias(num_classes, global_condition_classes,
+                                   "global_condition_classes", "num_classes", "WaveNet")
+    old_local = (_MISSING if local_condition_channels in (_MISSING, None)
+                 else (None, local_condition_channels))
+    condition_shape = deprecated_alias(condition_shape, old_local, "local_condition_channels",
+                                       "condition_shape", "WaveNet")
     super().__init__(name=name, **kwargs)
     p = _validation.positive_int
     self.num_layers_per_stack = p(num_layers_per_stack, "num_layers_per_stack")
@@ -59,13 +78,17 @@ class WaveNet(LikelihoodModel):
     self.skip_channels = p(skip_channels, "skip_channels")
     self.kernel_size = p(kernel_size, "kernel_size")
     self.num_levels = p(num_levels, "num_levels")
-    self.global_condition_classes = (None if global_condition_classes is None else
-                                     p(global_condition_classes, "global_condition_classes"))
-    self.local_condition_channels = (None if local_condition_channels is None else
-                                     p(local_condition_channels, "local_condition_channels"))
+    self._set_condition(num_classes, condition_shape, allow_both=True)
+    if self.condition_shape is not None and (len(self.condition_shape) != 2
+                                             or self.condition_shape[0] is not None):
+      raise ValueError("WaveNet's `condition_shape` must be (None, channels): local features "
+                       f"[batch, frames, channels]; got {self.condition_shape!r}.")
+    self.global_condition_classes = self.num_classes
+    self.local_condition_channels = (None if self.condition_shape is None
+                                     else self.condition_shape[1])
     if self.local_condition_channels and local_upsample is None:
       raise ValueError("`local_upsample` (samples per local-feature frame) is required with "
-                       "local_condition_channels.")
+                       "local features (condition_shape).")
     self.local_upsample = None if local_upsample is None else p(local_upsample, "local_upsample")
     if not (isinstance(loss_start, int) and loss_start >= 0):
       raise ValueError(f"`loss_start` must be a non-negative int, got {loss_start!r}.")
@@ -89,48 +112,87 @@ class WaveNet(LikelihoodModel):
     self.head_hidden = keras.layers.Conv1D(s, 1, name="head_hidden")
     self.head_out = keras.layers.Conv1D(num_levels, 1, name="head_out")
     self.num_dims = None
+    self.event_shape = (None,)
     x = tf.zeros([1, 2], tf.int32)
     self._logits(x, *self._conditions(self._dummy_labels(), 2))  # build every weight now
     self.built = True
 
+  @staticmethod
+  def receptive_field_of(num_layers_per_stack, num_stacks, kernel_size=2):
+    """``(k−1)·Σd + 1`` for dilations ``1, 2, …, 2^(L−1)`` per stack."""
+    return (kernel_size - 1) * num_stacks * (2 ** num_layers_per_stack - 1) + 1
+
   @property
   def receptive_field(self):
     """Samples of the past that can influence one output: ``(k−1)·Σd + 1``."""
-    return (self.kernel_size - 1) * sum(self.dilations) + 1
+    return self.receptive_field_of(self.num_layers_per_stack, self.num_stacks, self.kernel_size)
+
+  @property
+  def default_window(self):
+    return max(1024, 4 * self.receptive_field)
+
+  @classmethod
+  def from_dataset(cls, spec, **sizes):
+    """A WaveNet for sequence data (audio codes or bytes); ``dilation_channels``
+    follows ``residual_channels`` unless given, and the first receptive field
+    of each window is left out of the loss (those steps see zero padding)."""
+    if spec.kind == "image":
+      raise ValueError(f"WaveNet models sequences; dataset {spec.name!r} holds images.")
+    sizes = dict(sizes)
+    sizes.setdefault("dilation_channels", sizes.get("residual_channels", 32))
+    rf = cls.receptive_field_of(sizes.get("num_layers_per_stack", 10),
+                                sizes.get("num_stacks", 2), sizes.get("kernel_size", 2))
+    sizes.setdefault("loss_start", rf)
+    return cls(num_levels=spec.num_levels, **sizes)
 
   # -- conditions -----------------------------------------------------------
 
   def _dummy_labels(self):
-    g = tf.zeros([1], tf.int32) if self.global_condition_classes else None
-    l = (tf.zeros([1, 1, self.local_condition_channels]) if self.local_condition_channels
-         else None)
-    return (g, l) if g is not None and l is not None else (g if g is not None else l)
+    if not (self.num_classes or self.local_condition_channels):
+      return None
+    g = tf.zeros([1], tf.int32) if self.num_classes else None
+    l = tf.zeros([1, 1, self.local_condition_channels]) if self.local_condition_channels else None
+    return g, l
 
   def _conditions(self, labels, length):
     """Per-layer bias terms: global ``[B, 1, 2D]`` and local ``[B, T, 2D]`` (or None)."""
-    g_on, l_on = bool(self.global_condition_classes), bool(self.local_condition_channels)
-    if not (g_on or l_on):
-      if labels is not None:
-        raise ValueError("`labels` were given, but this WaveNet is unconditional.")
-      return None, None
     if labels is None:
-      raise ValueError("This WaveNet is conditional; pass `labels` "
-                       "(global class ids [B], local features [B, frames, C], or both as a tuple).")
-    g, l = labels if (g_on and l_on) else ((labels, None) if g_on else (None, labels))
-    g_terms = l_terms = None
-    if g_on:
-      g = _validation.discrete_batch(g, [], self.global_condition_classes, name="global condition")
-      g_terms = [layer(g)[:, None, :] for layer in self.global_cond]
-    if l_on:
-      l = tf.convert_to_tensor(l, tf.float32)
-      _validation.static_shape(l, [None, self.local_condition_channels], "local condition")
+      return None, None
+    g, l = labels
+    g_terms = None if g is None else [layer(g)[:, None, :] for layer in self.global_cond]
+    l_terms = None
+    if l is not None:
       up = tf.repeat(l, self.local_upsample, axis=1)
-      if up.shape[1] is not None and isinstance(length, int) and up.shape[1] < length:
-        raise ValueError(f"local condition covers {up.shape[1]} samples "
-                         f"({l.shape[1]} frames × {self.local_upsample}), fewer than {length}.")
+      if up.shape[1] is not None and isinstance(length, int):
+        if up.shape[1] < length:
+          raise ValueError(f"the local condition covers {up.shape[1]} samples ({l.shape[1]} "
+                           f"frames × {self.local_upsample}), fewer than {length}.")
+      elif length is not None:
+        up = _validation.at_least(up, tf.shape(up)[1], length,
+                                  "the local condition must cover every generated sample")
       up = up[:, :length]
       l_terms = [layer(up) for layer in self.local_cond]
     return g_terms, l_terms
+
+  def _encode_condition(self, condition, batch):
+    """Validated ``(class ids or None, local features or None)``, or None."""
+    g_on, l_on = bool(self.num_classes), bool(self.local_condition_channels)
+    if not (g_on or l_on) or condition is None:
+      return super()._encode_condition(condition, batch)
+    if g_on and l_on:
+      if not isinstance(condition, (tuple, list)) or len(condition) != 2:
+        raise ValueError("This WaveNet has global and local conditions; pass `condition` as "
+                         "the pair (class ids [batch], features [batch, frames, channels]).")
+      g, l = condition
+    else:
+      g, l = (condition, None) if g_on else (None, condition)
+    if g is not None:
+      g = _validation.discrete_batch(g, [], self.num_classes, name="condition")
+      g = _validation.same_rows(g, batch, "condition")
+    if l is not None:
+      l = _validation.float_batch(l, [None, self.local_condition_channels], "condition")
+      l = _validation.same_rows(l, batch, "condition")
+    return g, l
 
   # -- the network ----------------------------------------------------------
 
@@ -162,21 +224,30 @@ class WaveNet(LikelihoodModel):
     logits = self.head_out(tf.nn.relu(self.head_hidden(tf.nn.relu(skips))))
     return tf.cast(logits, tf.float32)  # float32 logits under a mixed-precision policy
 
-  def _check_x(self, x):
-    return _validation.discrete_batch(x, [None], self.num_levels, name="x")
-
-  def call(self, inputs, labels=None, training=False):
-    if isinstance(inputs, (tuple, list)):
-      inputs, labels = inputs
-    x = self._check_x(inputs)
-    logits = self._logits(x, *self._conditions(labels, x.shape[1]))
+  def conditionals(self, x, condition=None, *, labels=_MISSING):
+    """``Independent(Categorical)`` over the sequence: every ``p(x_t | x_<t)`` given ``x``."""
+    condition = deprecated_alias(condition, labels, "labels", "condition", "conditionals")
+    x = self._check_data(x)
+    logits = self._logits(x, *self._conditions(self._encode_condition(condition, tf.shape(x)[0]),
+                                               x.shape[1]))
     return tfd.Independent(tfd.Categorical(logits=logits), reinterpreted_batch_ndims=1)
 
-  def log_prob(self, x, labels=None, training=False):
+  def _log_prob(self, x, condition, training=False):
     """Per-example ``Σ_{t ≥ loss_start} log p(x_t | x_<t)`` in nats."""
-    x = self._check_x(x)
-    per_step = self(x, labels=labels).distribution.log_prob(x)
+    length = x.shape[1] if x.shape[1] is not None else tf.shape(x)[1]
+    logits = self._logits(x, *self._conditions(condition, length))
+    per_step = tfd.Categorical(logits=logits).log_prob(x)
     return tf.reduce_sum(per_step[:, self.loss_start:], axis=1)
+
+  def _check_data(self, x):
+    """Codes ``[B, T]`` with ``T > loss_start`` (at least one scored step)."""
+    x = super()._check_data(x)
+    message = f"`x` must be longer than loss_start={self.loss_start} steps"
+    if x.shape[1] is not None:
+      if x.shape[1] <= self.loss_start:
+        raise ValueError(f"{message}, got {x.shape[1]}.")
+      return x
+    return _validation.at_least(x, tf.shape(x)[1], self.loss_start + 1, message + ".")
 
   def _event_dims(self, x):
     return tf.cast(tf.shape(x)[1] - self.loss_start, tf.float32)
@@ -185,32 +256,23 @@ class WaveNet(LikelihoodModel):
 
   def generate(self, num_samples, batch=1, seed=None, temperature=1.0, condition=None,
                method="cached"):
-    """Generates ``[batch, num_samples]`` μ-law codes.
+    """The old name: ``sample(batch, length=num_samples, ...)``."""
+    return self.sample(batch, length=num_samples, seed=seed, temperature=temperature,
+                       condition=condition, method=method)
 
-    ``cached`` is Fast WaveNet (Paine et al. 2016): each layer keeps a queue
-    of its past inputs, ``(k−1)·dilation`` long, so a sample costs
-    O(layers); the loop is XLA-compiled. ``naive`` reruns the network over the last receptive field
-    for every sample. For a seed both return the same codes.
-    ``condition`` takes what ``labels`` takes, for ``batch`` rows; local
-    features must cover ``num_samples``.
-    """
-    n = _validation.positive_int(num_samples, "num_samples")
-    b = _validation.positive_int(batch, "batch")
+  def _sample(self, n, seed, temperature, condition, length=None, method="cached"):
+    """``n`` sequences of ``length`` codes; ``method`` ``'cached'`` or ``'naive'``."""
+    if length is None:
+      raise ValueError("WaveNet.sample needs `length`, the number of codes per sequence.")
+    if not isinstance(length, (tf.Tensor, tf.Variable)):
+      length = _validation.positive_int(length, "length")
+      if length > self.max_length:
+        raise ValueError(f"`length` must be at most {self.max_length}, got {length}.")
     _validation.one_of(method, "method", {"cached", "naive"})
-    temperature = _validation.temperature(temperature)
-    seed = _validation.seed(seed)
-    noise = gumbel_noise([b, n, self.num_levels], seed)
-    g_terms, l_terms = self._conditions(condition, n)
-    g_terms = [tf.broadcast_to(t, [b, 1, t.shape[-1]]) for t in g_terms] if g_terms else None
+    noise = gumbel_noise(tf.stack([n, length, self.num_levels]), seed)
+    g_terms, l_terms = self._conditions(condition, length)
     fn = self._generate_cached if method == "cached" else self._generate_naive
-    return fn(noise, tf.constant(temperature), g_terms, l_terms)
-
-  def sample_graph(self, n, seed, temperature, labels=None):
-    """One cached sequence of ``n`` codes, ``[1, n]``, with tensor arguments
-    (for export). Unconditional or globally conditioned (``labels`` ``[1]``)."""
-    noise = gumbel_noise(tf.stack([1, n, self.num_levels]), seed)
-    g_terms, _ = self._conditions(labels, None)
-    return self._generate_cached(noise, temperature, g_terms, None)
+    return fn(noise, temperature, g_terms, l_terms)
 
   @tf.function(reduce_retracing=True)
   def _generate_naive(self, noise, temperature, g_terms, l_terms):
@@ -223,11 +285,8 @@ class WaveNet(LikelihoodModel):
       local = None if l_terms is None else [tf.slice(l, [0, start, 0], [-1, width, -1])
                                              for l in l_terms]
       logits = tf.gather(self._logits(window, g_terms, local), t - start, axis=1)
-      value = tf.argmax(logits / temperature + tf.gather(noise, t, axis=1), -1,
-                        output_type=tf.int32)
-      codes = tf.tensor_scatter_nd_update(codes, tf.stack([tf.range(b), tf.fill([b], t)], 1),
-                                          value)
-      return t + 1, codes
+      value = gumbel_argmax(logits, tf.gather(noise, t, axis=1), temperature)
+      return t + 1, put_step(codes, t, value)
 
     return tf.while_loop(lambda t, _: t < n, body, (0, tf.zeros(tf.stack([b, n]), tf.int32)))[1]
 
@@ -263,20 +322,33 @@ class WaveNet(LikelihoodModel):
           h = h + _pointwise(self.residual[m], u)
       logits = tf.cast(_pointwise(self.head_out, tf.nn.relu(
           _pointwise(self.head_hidden, tf.nn.relu(skips)))), tf.float32)
-      value = tf.argmax(logits / temperature + tf.gather(noise, t, axis=1), -1,
-                        output_type=tf.int32)
-      codes = tf.tensor_scatter_nd_update(codes, tf.stack([tf.range(b), tf.fill([b], t)], 1),
-                                          value)
-      return t + 1, tf.cast(self.embed(value), dtype), codes, new_queues
+      value = gumbel_argmax(logits, tf.gather(noise, t, axis=1), temperature)
+      return t + 1, tf.cast(self.embed(value), dtype), put_step(codes, t, value), new_queues
 
     init = (0, tf.zeros(tf.stack([b, r]), dtype), tf.zeros(tf.stack([b, n]), tf.int32), queues)
     invariants = (tf.TensorShape([]), tf.TensorShape([None, r]), tf.TensorShape([None, None]),
                   [tf.TensorShape([None, length, r]) for length in lengths])
     return tf.while_loop(lambda t, *_: t < n, body, init, shape_invariants=invariants)[2]
 
-  def get_config(self):
-    return {k: getattr(self, k) for k in (
-        "num_layers_per_stack", "num_stacks", "residual_channels", "dilation_channels",
-        "skip_channels", "kernel_size", "num_levels", "global_condition_classes",
-        "local_condition_channels", "local_upsample", "loss_start")}
+  def serving_functions(self):
+    if self.num_classes and self.local_condition_channels:
+      raise ValueError("Exporting a WaveNet with both global and local conditions is not "
+                       "supported; export one conditioned on either.")
+    return super().serving_functions()
 
+  def get_config(self):
+    return {**super().get_config(), **{k: getattr(self, k) for k in (
+        "num_layers_per_stack", "num_stacks", "residual_channels", "dilation_channels",
+        "skip_channels", "kernel_size", "num_levels", "num_classes", "condition_shape",
+        "local_upsample", "loss_start")}}
+
+
+FAMILY = ModelFamily(
+    "wavenet", WaveNet, "van den Oord et al. 2016, WaveNet: A Generative Model for Raw Audio",
+    ("audio", "text"), "speech",
+    demo=dict(num_layers_per_stack=8, num_stacks=2, residual_channels=32, skip_channels=64),
+    sizes=(SizeOption("layers-per-stack", "num_layers_per_stack", int,
+                      "dilated layers per stack (dilations 1..2^(n-1))"),
+           SizeOption("stacks", "num_stacks", int, "stacks"),
+           SizeOption("channels", "residual_channels", int, "residual and dilation channels"),
+           SizeOption("skip-channels", "skip_channels", int, "skip channels")))

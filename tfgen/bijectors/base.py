@@ -1,23 +1,82 @@
-"""What every tfgen bijector shares."""
+"""What every tfgen bijector shares: variables it owns, float32 arithmetic,
+and a one-pass log-det that never returns stale values."""
 
+import contextlib
+import threading
+
+import numpy as np
+import tensorflow as tf
 import tensorflow_probability as tfp
-from tensorflow_probability.python.internal import cache_util
 
 from tfgen import _validation
+from tfgen.bijectors import _tfp_cache
 
 tfb = tfp.bijectors
+
+
+@contextlib.contextmanager
+def one_pass():
+  """Lets tfgen bijectors share work between ``inverse`` and its log-det in eager mode.
+
+  ``TransformedDistribution.log_prob(y)`` calls ``bijector.inverse(y)`` and
+  then ``bijector.inverse_log_det_jacobian(y)``. Inside ``tf.function``
+  TFP's bijector cache makes the second call free, so a coupling's network
+  runs once. In eager mode tfgen caches only inside this context, and
+  forgets everything when the outermost one exits, so a result never
+  outlives the variables it was computed from::
+
+      with tfgen.bijectors.one_pass():
+        lp = dist.log_prob(y)        # each coupling network runs once
+
+  tfgen's models (``log_prob``, ``encode``, ``decode``) enter it for you.
+  Do not change a bijector's variables inside it.
+  """
+  _SCOPE.depth = getattr(_SCOPE, "depth", 0) + 1
+  try:
+    yield
+  finally:
+    _SCOPE.depth -= 1
+    if _SCOPE.depth == 0:
+      _tfp_cache.forget()
+
+
+_SCOPE = threading.local()
+
+
+def _caching():
+  return not tf.executing_eagerly() or getattr(_SCOPE, "depth", 0) > 0
+
+
+def _float32(value, bijector, arg):
+  """``value`` as a float32 tensor; a clear ValueError for any other float/int dtype."""
+  dtype = None
+  if isinstance(value, (tf.Tensor, tf.Variable)):
+    dtype = value.dtype
+  elif isinstance(value, (np.ndarray, np.generic)):
+    dtype = tf.as_dtype(value.dtype)
+  if dtype is not None and dtype != tf.float32:
+    raise ValueError(f"{bijector.name}: `{arg}` must be float32 (tfgen bijectors compute in "
+                     f"float32), got {dtype.name}; cast it with tf.cast({arg}, tf.float32).")
+  return tf.convert_to_tensor(value, tf.float32)
 
 
 class Bijector(tfb.Bijector):
   """A ``tfb.Bijector`` whose parameters are variables it owns.
 
   Such bijectors have no batch-shaped parameters for TFP to infer from, so
-  ``_parameter_properties`` is empty. Conditional bijectors (those built
-  with a ``condition_size``) take ``condition=`` of shape ``[batch,
-  condition_size]`` in every method and report ``is_conditional``.
+  ``_parameter_properties`` is empty. They compute in float32: inputs of
+  any other dtype are refused with a ValueError. Conditional bijectors
+  (those built with a ``condition_size``) take ``condition=`` of shape
+  ``[batch, condition_size]`` in every method and report ``is_conditional``.
+
+  TFP caches a bijector's outputs keyed by its input tensor. tfgen bijectors
+  own variables, so an eager result must not be reused after they change:
+  their cache is live only inside ``tf.function`` and inside
+  :func:`one_pass` (see there).
   """
 
   _condition_size = None
+  _cache = _tfp_cache.scoped_cache(_caching)
 
   @classmethod
   def _parameter_properties(cls, dtype=None):
@@ -38,19 +97,37 @@ class Bijector(tfb.Bijector):
       raise ValueError(f"{self.name} was built with condition_size={self._condition_size}; "
                        f"`condition` must be {'given' if self._condition_size else 'None'}.")
 
+  def forward(self, x, name="forward", **kwargs):
+    return super().forward(_float32(x, self, "x"), name=name, **kwargs)
+
+  def inverse(self, y, name="inverse", **kwargs):
+    return super().inverse(_float32(y, self, "y"), name=name, **kwargs)
+
+  def forward_log_det_jacobian(self, x, event_ndims=None, name="forward_log_det_jacobian",
+                               **kwargs):
+    return super().forward_log_det_jacobian(_float32(x, self, "x"), event_ndims=event_ndims,
+                                            name=name, **kwargs)
+
+  def inverse_log_det_jacobian(self, y, event_ndims=None, name="inverse_log_det_jacobian",
+                               **kwargs):
+    return super().inverse_log_det_jacobian(_float32(y, self, "y"), event_ndims=event_ndims,
+                                            name=name, **kwargs)
+
 
 class OnePassBijector(Bijector):
   """A bijector that gets its log-det in the same pass as its output.
 
   Subclasses implement ``_augmented_forward(x, **kw)`` and
   ``_augmented_inverse(y, **kw)``, each returning ``(output, {"fldj": …,
-  "ildj": …})``. TFP's greedy-attribute cache keeps the log-dets, so
+  "ildj": …})``. The greedy-attribute cache keeps the log-dets, so
   ``log_prob`` through a ``TransformedDistribution`` runs the network
-  inside once, not once for ``inverse`` and again for its log-det.
+  inside once (in ``tf.function``, or eagerly inside :func:`one_pass`), not
+  once for ``inverse`` and again for its log-det.
   """
 
-  _cache = cache_util.BijectorCacheWithGreedyAttrs(
-      forward_name="_augmented_forward", inverse_name="_augmented_inverse")
+  _cache = _tfp_cache.scoped_cache(_caching, greedy=True,
+                                   forward_name="_augmented_forward",
+                                   inverse_name="_augmented_inverse")
 
   def _forward(self, x, **kwargs):
     return self._augmented_forward(x, **kwargs)[0]

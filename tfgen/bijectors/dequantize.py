@@ -60,21 +60,21 @@ class Dequantize(Bijector):
     """``2^data_bits``, the number of levels of the data users pass."""
     return 2 ** self._data_bits
 
-  def add_noise(self, x, seed=None):
+  def add_noise(self, x, seed=None, midpoint=False):
     """Reduces integer data to ``n_bits`` and adds ``U[0, 1)`` noise.
 
-    ``seed`` (shape ``[2]``) makes the noise stateless and reproducible;
-    ``seed=None`` draws fresh noise; ``seed='midpoint'`` uses ``u = 1/2``.
+    ``seed`` (an int or an int ``[2]``) makes the noise stateless and
+    reproducible; ``seed=None`` draws fresh noise. ``midpoint=True`` adds
+    ``u = 1/2`` instead of noise, for exact inference (``quantize`` undoes it).
     """
     x = tf.cast(x // (2 ** (self._data_bits - self._n_bits)), tf.float32)
-    if isinstance(seed, str):
-      if seed != "midpoint":
-        raise ValueError(f"`seed` must be None, 'midpoint' or an int tensor of shape [2], "
-                         f"got {seed!r}.")
+    if midpoint:
+      if seed is not None:
+        raise ValueError("Pass `seed` or `midpoint=True`, not both: the midpoint has no noise.")
       return x + 0.5
     if seed is None:
       return x + tf.random.uniform(tf.shape(x))
-    return x + tf.random.stateless_uniform(tf.shape(x), seed=seed)
+    return x + tf.random.stateless_uniform(tf.shape(x), seed=_validation.seed(seed))
 
   def quantize(self, y):
     """Maps ``[0, K)`` back to integer data in ``[0, 2^data_bits)`` (int32)."""

@@ -82,3 +82,34 @@ class Squeeze(Bijector):
   def _inverse_event_shape_tensor(self, output_shape):
     f = self._factor
     return tf.concat([output_shape[:-3], output_shape[-3:-1] * f, output_shape[-1:] // (f * f)], 0)
+
+
+class Unsqueeze(Squeeze):
+  """Depth-to-space: :class:`Squeeze` with its directions swapped.
+
+  ``forward`` maps ``[H, W, C]`` to ``[H·f, W·f, C/f²]`` and ``inverse``
+  squeezes back; ``log|det J| = 0``. In a generative chain (latent → data)
+  this is the squeeze seen from the data side, without wrapping
+  ``Squeeze`` in ``tfb.Invert``.
+  """
+
+  def __init__(self, factor=2, validate_args=False, name="unsqueeze"):
+    super().__init__(factor=factor, validate_args=validate_args, name=name)
+
+  def _forward(self, x):
+    return Squeeze._inverse(self, x)
+
+  def _inverse(self, y):
+    return Squeeze._forward(self, y)
+
+  def _forward_event_shape(self, input_shape):
+    return Squeeze._inverse_event_shape(self, input_shape)
+
+  def _inverse_event_shape(self, output_shape):
+    return Squeeze._forward_event_shape(self, output_shape)
+
+  def _forward_event_shape_tensor(self, input_shape):
+    return Squeeze._inverse_event_shape_tensor(self, input_shape)
+
+  def _inverse_event_shape_tensor(self, output_shape):
+    return Squeeze._forward_event_shape_tensor(self, output_shape)

@@ -44,12 +44,3 @@ def load_fashion_mnist(split="train", data_dir=None):
       if found is not None:
         return found
   return _from_tfds(split)
-
-
-def fashion_mnist(split="train", batch_size=64, data_dir=None, labels=False, shuffle=None,
-                  repeat=False, take=None, seed=None):
-  """``load('fashion_mnist', ...)``: a batched ``tf.data.Dataset`` of uint8
-  images ``[B, 28, 28, 1]`` (``(images, labels)`` with ``labels=True``)."""
-  from tfgen.data.catalog import load  # catalog imports this module
-  return load("fashion_mnist", split, batch_size, data_dir, labels=labels, shuffle=shuffle,
-              repeat=repeat, take=take, seed=seed)

@@ -6,7 +6,6 @@ import os
 import numpy as np
 
 from tfgen import audio
-from tfgen.data.windows import random_windows
 
 ASTERISK_DIR = "/usr/share/asterisk/sounds/en_US_f_Allison"
 
@@ -47,15 +46,3 @@ def load_wav_folder(directory, sample_rate=8000, levels=256, min_samples=1):
     raise ValueError(f"No WAV file under {os.fspath(directory)!r} has {min_samples} samples "
                      f"at {sample_rate} Hz; use a shorter window.")
   return clips
-
-
-def wav_windows(directory=ASTERISK_DIR, window=4096, batch_size=8, sample_rate=8000,
-                levels=256, seed=None):
-  """An endless, batched ``tf.data.Dataset`` of random ``window``-long μ-law
-  code windows (int32 ``[B, window]``) from the WAV files under ``directory``.
-
-  Files shorter than ``window`` are rejected with a clear error; choose
-  ``window`` longer than the model's receptive field.
-  """
-  clips = load_wav_folder(directory, sample_rate, levels, min_samples=window)
-  return random_windows(clips, window, batch_size, seed)

@@ -5,37 +5,25 @@ import tensorflow_probability as tfp
 
 from tfgen import _validation
 from tfgen._keras import keras
-from tfgen.base import LikelihoodModel, bits_per_dim
-from tfgen.bijectors import ActNorm, Dequantize, FactorOut
+from tfgen.base import _MISSING, LikelihoodModel, ServingFunction, deprecated_alias
+from tfgen.bijectors import ActNorm, Dequantize, FactorOut, one_pass
+from tfgen.family import SizeOption
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
 
-
-def check_image_shape(image_shape):
-  shape = tuple(image_shape) if isinstance(image_shape, (tuple, list)) else None
-  if shape is None or len(shape) != 3 or not all(
-      isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape):
-    raise ValueError(f"`image_shape` must be (height, width, channels) of positive ints, "
-                     f"got {image_shape!r}.")
-  return shape
-
-
-# tfb.Chain(...) and tfb.Invert(...) build instances of their private base
-# classes when the bijectors inside are not CompositeTensors (ours hold
-# variables), so match on those bases.
-_CHAIN = tfb.Chain.__bases__[0]
-_INVERT = tfb.Invert.__bases__[0]
+#: Size flags the multi-scale flows share (``tfgen train glow --levels 3``).
+FLOW_SIZES = (SizeOption("levels", "levels", int, "multi-scale levels"),
+              SizeOption("steps-per-level", "steps_per_level", int, "flow steps per level (Glow)"),
+              SizeOption("hidden-channels", "hidden_channels", int, "coupling network width"))
 
 
 def condition_kwargs(bijector, condition):
   """The nested ``bijector_kwargs`` that give ``condition`` to every
-  conditional bijector inside ``bijector`` (``tfb.Chain`` routes keyword
-  arguments by bijector name)."""
-  if isinstance(bijector, _CHAIN):
+  conditional bijector inside ``bijector`` (``tfb.Chain`` and every other
+  ``tfb.Composition`` route keyword arguments by bijector name)."""
+  if isinstance(bijector, tfb.Composition):
     return {b.name: condition_kwargs(b, condition) for b in bijector.bijectors}
-  if isinstance(bijector, _INVERT):
-    return condition_kwargs(bijector.bijector, condition)
   if isinstance(bijector, FactorOut):
     return condition_kwargs(bijector.inner, condition)
   return {"condition": condition} if getattr(bijector, "is_conditional", False) else {}
@@ -51,19 +39,28 @@ class FlowModel(LikelihoodModel):
   standard variational lower bound on the discrete log-likelihood and
   ``bits_per_dim`` is in the discrete data space.
 
-  Subclasses build ``flow`` (flat latent → model space) in ``_build_flow``.
+  Beyond the :class:`~tfgen.base.LikelihoodModel` contract, flows give exact
+  inference, ``encode(x) → z`` and ``decode(z) → x`` (both exported too).
+  ``log_prob(x, seed=...)`` fixes the dequantization noise (an int or an
+  int ``[2]``); without it the noise is fresh. ``sample(n,
+  temperature=T)`` draws ``z ~ N(0, T²I)``: Glow's temperature (Kingma &
+  Dhariwal 2018, §5).
+
+  Subclasses build ``flow`` (flat latent → model space) in ``_build_flow``;
+  conditional flows read ``self.condition_size`` there.
   """
 
   _logit = False
 
-  def __init__(self, image_shape, n_bits=8, num_classes=None, name=None, **kwargs):
+  def __init__(self, image_shape, n_bits=8, num_classes=None, condition_shape=None, name=None,
+               **kwargs):
     super().__init__(name=name, **kwargs)
-    self.image_shape = check_image_shape(image_shape)
+    self.image_shape = _validation.image_shape(image_shape)
+    self.event_shape = self.image_shape
     self.num_dims = self.image_shape[0] * self.image_shape[1] * self.image_shape[2]
-    if num_classes is not None:
-      _validation.positive_int(num_classes, "num_classes")
-    self.num_classes = num_classes
+    self._set_condition(num_classes, condition_shape)
     self.dequantize = Dequantize(n_bits=n_bits, logit=self._logit, name="dequantize")
+    self.num_levels = self.dequantize.data_levels
     flow = self._build_flow()
     self.bijector = tfb.Chain([self.dequantize, flow], name="bijector")
     self.distribution = tfd.TransformedDistribution(
@@ -72,6 +69,23 @@ class FlowModel(LikelihoodModel):
 
   def _build_flow(self):
     raise NotImplementedError
+
+  @classmethod
+  def from_dataset(cls, spec, **sizes):
+    if spec.kind != "image" or spec.num_levels != 256:
+      raise ValueError(f"{cls.__name__} models 8-bit images; dataset {spec.name!r} holds "
+                       f"{spec.num_levels}-level {spec.kind} data (use pixelcnn, gated_pixelcnn "
+                       "or made for binarized images).")
+    return cls(spec.shape, **sizes)
+
+  def get_config(self):
+    return {**super().get_config(), "image_shape": self.image_shape,
+            "n_bits": self.dequantize.parameters["n_bits"], "num_classes": self.num_classes,
+            "condition_shape": self.condition_shape}
+
+  @property
+  def data_levels(self):
+    return self.dequantize.data_levels
 
   def _actnorms(self):
     return [m for m in self.bijector.submodules if isinstance(m, ActNorm)]
@@ -94,8 +108,8 @@ class FlowModel(LikelihoodModel):
     strategy = self.distribute_strategy
 
     def replica_fn(batch):
-      x, labels, _ = keras.utils.unpack_x_y_sample_weight(batch)
-      return self.log_prob(x, labels=labels)
+      x, condition, _ = keras.utils.unpack_x_y_sample_weight(batch)
+      return self.log_prob(x, condition)
 
     if strategy.num_replicas_in_sync == 1:
       # One eager pass: tracing it as a function would cost more (about
@@ -109,73 +123,60 @@ class FlowModel(LikelihoodModel):
     for a in actnorms:
       a.freeze_initialization()
 
-  @property
-  def data_levels(self):
-    return self.dequantize.data_levels
+  def _kwargs(self, condition):
+    return {} if condition is None else condition_kwargs(self.bijector, condition)
 
-  def _bijector_kwargs(self, labels, batch_size):
-    if self.num_classes is None:
-      if labels is not None:
-        raise ValueError("`labels` were given, but this model was built with num_classes=None.")
-      return {}
-    if labels is None:
-      raise ValueError(f"This model is class-conditional (num_classes={self.num_classes}); "
-                       "pass `labels` of shape [batch].")
-    labels = _validation.discrete_batch(labels, [], self.num_classes, name="labels")
-    if labels.shape[0] is not None and batch_size is not None and labels.shape[0] != batch_size:
-      raise ValueError(f"`labels` must have shape [{batch_size}], got {labels.shape.as_list()}.")
-    return condition_kwargs(self.bijector, tf.one_hot(labels, self.num_classes))
-
-  def _check_x(self, x):
-    return _validation.discrete_batch(x, self.image_shape, self.data_levels, name="x")
-
-  def log_prob(self, x, labels=None, training=False, seed=None):
-    """Per-example log-likelihood (nats) of integer images ``x``.
-
-    ``seed`` (int ``[2]``) fixes the dequantization noise; ``'midpoint'``
-    uses ``u = 1/2``; ``None`` draws fresh noise.
-    """
-    x = self._check_x(x)
-    kwargs = self._bijector_kwargs(labels, x.shape[0])
+  def _log_prob(self, x, condition, training=False, seed=None):
     y = self.dequantize.add_noise(x, seed=seed)
-    return self.distribution.log_prob(y, bijector_kwargs=kwargs)
+    return self.distribution.log_prob(y, bijector_kwargs=self._kwargs(condition))
 
-  def bits_per_dim(self, x, labels=None, seed=None):
-    """Per-example ``−log₂ p(x) / D`` of integer images ``x``."""
-    return bits_per_dim(self.log_prob(x, labels=labels, seed=seed), self.num_dims)
+  def _serving_log_prob(self, x, condition):
+    # Dequantization noise from a fixed stateless seed: deterministic, and
+    # the same as model.log_prob(x, seed=[0, 0]).
+    return self._log_prob(x, condition, seed=tf.constant([0, 0]))
 
-  def encode(self, x, labels=None):
+  def _sample(self, n, seed, temperature, condition):
+    eps = tf.random.stateless_normal(tf.stack([n, self.num_dims]), seed=seed)
+    with one_pass():
+      return self.dequantize.quantize(
+          self.bijector.forward(eps * temperature, **self._kwargs(condition)))
+
+  def encode(self, x, condition=None, *, labels=_MISSING):
     """Exact inference ``z = f(x)``: integer images → flat latents ``[B, D]``.
 
     Uses midpoint dequantization, so ``decode(encode(x)) == x``.
     """
-    x = self._check_x(x)
-    kwargs = self._bijector_kwargs(labels, x.shape[0])
-    return self.bijector.inverse(self.dequantize.add_noise(x, seed="midpoint"), **kwargs)
+    condition = deprecated_alias(condition, labels, "labels", "condition", "encode")
+    x = self._check_data(x)
+    kwargs = self._kwargs(self._encode_condition(condition, tf.shape(x)[0]))
+    with one_pass():
+      return self.bijector.inverse(self.dequantize.add_noise(x, midpoint=True), **kwargs)
 
-  def decode(self, z, labels=None):
-    """Latents ``[B, D]`` → integer images (uint8 for ≤ 8-bit data)."""
-    z = tf.convert_to_tensor(z, tf.float32)
-    _validation.static_shape(z, [self.num_dims], "z")
-    kwargs = self._bijector_kwargs(labels, z.shape[0])
-    x = self.dequantize.quantize(self.bijector.forward(z, **kwargs))
-    return tf.cast(x, tf.uint8) if self.data_levels <= 256 else x
+  def decode(self, z, condition=None, *, labels=_MISSING):
+    """Latents ``[B, D]`` → integer images in ``data_dtype`` (uint8 for 8-bit data)."""
+    condition = deprecated_alias(condition, labels, "labels", "condition", "decode")
+    z = _validation.float_batch(z, [self.num_dims], "z")
+    kwargs = self._kwargs(self._encode_condition(condition, tf.shape(z)[0]))
+    with one_pass():
+      x = self.dequantize.quantize(self.bijector.forward(z, **kwargs))
+    return tf.cast(x, self.data_dtype)
 
-  def sample(self, n, temperature=1.0, seed=None, labels=None):
-    """Draws ``n`` images; reproducible (stateless) when ``seed`` is given.
+  def serving_functions(self):
+    """The contract's ``serving_default`` and ``sample``, plus ``encode``
+    (``x`` → ``z``) and ``decode`` (``z``, finite floats → ``x``)."""
+    fns = super().serving_functions()
+    cond = [self.condition_spec] if self.condition_spec is not None else []
+    x_spec = fns["serving_default"].inputs[0]
+    fns["encode"] = ServingFunction(self._serve_encode, [x_spec] + cond)
+    fns["decode"] = ServingFunction(
+        self._serve_decode, [tf.TensorSpec([None, self.num_dims], tf.float32, "z")] + cond)
+    return fns
 
-    Args:
-      n: number of images.
-      temperature: standard deviation of the latent, ``T > 0``; Glow's
-        "temperature" (Kingma & Dhariwal 2018, §5) samples ``z ~ N(0, T²I)``.
-      seed: ``None`` or an int tensor of shape ``[2]``.
-      labels: class labels of shape ``[n]`` for class-conditional models.
-    """
-    n = _validation.positive_int(n, "n")
-    temperature = _validation.temperature(temperature)
-    seed = _validation.seed(seed)
-    eps = tf.random.stateless_normal([n, self.num_dims], seed=seed)
-    return self.decode(eps * temperature, labels=labels)
+  def _serve_encode(self, x, condition=None):
+    return {"z": self.encode(x, condition)}
+
+  def _serve_decode(self, z, condition=None):
+    return {"x": tf.cast(self.decode(z, condition), tf.int32)}
 
 
 def _first_batch(data, batch_size):
@@ -183,7 +184,8 @@ def _first_batch(data, batch_size):
   if isinstance(data, tf.data.Dataset):
     return next(iter(data))
   if isinstance(data, tuple) and data and not isinstance(data[0], tf.data.Dataset):
-    return tuple(tf.convert_to_tensor(part[:batch_size]) for part in data)
+    return tuple(None if part is None else tf.convert_to_tensor(part[:batch_size])
+                 for part in data)
   if hasattr(data, "shape") and hasattr(data, "__getitem__"):
     return tf.convert_to_tensor(data[:batch_size])
   return None

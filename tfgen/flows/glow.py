@@ -6,8 +6,9 @@ from tfgen import _validation
 from tfgen.bijectors import ActNorm, AdditiveCoupling, AffineCoupling, DiagonalAffine
 from tfgen.bijectors import InvertibleConv1x1
 from tfgen.bijectors.factor_out import PRIORS
-from tfgen.flows.base import FlowModel
+from tfgen.flows.base import FLOW_SIZES, FlowModel
 from tfgen.flows.multiscale import check_squeezable, multiscale, squeeze_in
+from tfgen.family import ModelFamily
 
 
 class Glow(FlowModel):
@@ -26,8 +27,9 @@ class Glow(FlowModel):
     levels, steps_per_level, hidden_channels: the size of the flow.
     coupling: ``'affine'`` or ``'additive'``.
     lu: LU-decomposed 1×1 convolutions.
-    num_classes: make the model class-conditional: labels reach every
-      coupling's conditioner and a learned top prior (Glow's ``ycond``).
+    num_classes, condition_shape: make the model conditional (class ids or
+      vectors): the condition reaches every coupling's conditioner and a
+      learned top prior (Glow's ``ycond``).
     n_bits: model bit depth (Glow used 5 for CelebA-HQ, 8 elsewhere).
     learn_top: learn the top prior's mean and scale.
     split_prior: ``'gaussian'`` or ``'standard'``.
@@ -46,7 +48,8 @@ class Glow(FlowModel):
 
   def __init__(self, image_shape, levels=3, steps_per_level=32, hidden_channels=512,
                coupling="affine", lu=True, num_classes=None, n_bits=8, learn_top=False,
-               split_prior="gaussian", coupling_scale="sigmoid", name="glow", **kwargs):
+               split_prior="gaussian", coupling_scale="sigmoid", condition_shape=None,
+               name="glow", **kwargs):
     self.levels = _validation.positive_int(levels, "levels")
     self.steps_per_level = _validation.positive_int(steps_per_level, "steps_per_level")
     self.hidden_channels = _validation.positive_int(hidden_channels, "hidden_channels")
@@ -56,7 +59,8 @@ class Glow(FlowModel):
                                              {"sigmoid", "tanh"})
     self.lu, self.learn_top = bool(lu), bool(learn_top)
     check_squeezable(image_shape, levels, "Glow(levels=%d)" % levels)
-    super().__init__(image_shape, n_bits=n_bits, num_classes=num_classes, name=name, **kwargs)
+    super().__init__(image_shape, n_bits=n_bits, num_classes=num_classes,
+                     condition_shape=condition_shape, name=name, **kwargs)
 
   def _level(self, i, shape, last):
     h, w, c = shape[0] // 2, shape[1] // 2, shape[2] * 4
@@ -71,21 +75,27 @@ class Glow(FlowModel):
           ActNorm(c, name=p + "_actnorm"),
           InvertibleConv1x1(c, lu=self.lu, name=p + "_conv1x1"),
           coupling([h, w, c], mask="channel", parity=j % 2, hidden_channels=self.hidden_channels,
-                   condition_size=self.num_classes, name=p + "_coupling"),
+                   condition_size=self.condition_size, name=p + "_coupling"),
       ]
     return bijectors, [h, w, c]
 
   def _top(self, shape):
-    if not (self.learn_top or self.num_classes):
+    if not (self.learn_top or self.condition_size):
       return None
-    return DiagonalAffine(shape, condition_size=self.num_classes, name="top_prior")
+    return DiagonalAffine(shape, condition_size=self.condition_size, name="top_prior")
 
   def _build_flow(self):
     return multiscale(self.image_shape, self.levels, self._level, self.split_prior, self._top)
 
   def get_config(self):
-    return {"image_shape": self.image_shape, "levels": self.levels,
+    return {**super().get_config(), "levels": self.levels,
             "steps_per_level": self.steps_per_level, "hidden_channels": self.hidden_channels,
-            "coupling": self.coupling, "lu": self.lu, "num_classes": self.num_classes,
-            "n_bits": self.dequantize.parameters["n_bits"], "learn_top": self.learn_top,
+            "coupling": self.coupling, "lu": self.lu, "learn_top": self.learn_top,
             "split_prior": self.split_prior, "coupling_scale": self.coupling_scale}
+
+
+
+FAMILY = ModelFamily(
+    "glow", Glow, "Kingma & Dhariwal 2018, Glow: Generative Flow with Invertible 1x1 "
+    "Convolutions", ("image",), "fashion_mnist",
+    demo=dict(levels=2, steps_per_level=8, hidden_channels=64), sizes=FLOW_SIZES)

@@ -2,15 +2,15 @@
 
 import tensorflow_probability as tfp
 
-from tfgen.bijectors import FactorOut, Squeeze
-from tfgen.flows.base import check_image_shape
+from tfgen import _validation
+from tfgen.bijectors import FactorOut, Unsqueeze
 
 tfb = tfp.bijectors
 
 
 def check_squeezable(image_shape, squeezes, model):
   """Raises a ValueError unless H and W survive ``squeezes`` halvings."""
-  h, w, _ = check_image_shape(image_shape)
+  h, w, _ = _validation.image_shape(image_shape)
   div = 2 ** squeezes
   if h % div or w % div:
     raise ValueError(
@@ -21,7 +21,7 @@ def check_squeezable(image_shape, squeezes, model):
 
 def squeeze_in(name):
   """The data-side squeeze inside a generative chain (forward un-squeezes)."""
-  return tfb.Invert(Squeeze(name=name + "_squeeze"), name=name + "_unsqueeze")
+  return Unsqueeze(name=name + "_unsqueeze")
 
 
 def multiscale(shape, levels, level_fn, prior="gaussian", top_fn=None, index=0):

@@ -6,6 +6,7 @@ from tfgen import _validation
 from tfgen.bijectors import AdditiveCoupling, DiagonalAffine
 from tfgen.flows.base import FlowModel
 from tfgen.layers import DenseConditioner
+from tfgen.family import ModelFamily, SizeOption
 
 tfb = tfp.bijectors
 
@@ -22,6 +23,8 @@ class NICE(FlowModel):
 
   Args:
     image_shape: ``(H, W, C)``; any size works.
+    num_classes, condition_shape: make it conditional; the condition reaches
+      every coupling's MLP.
   """
 
   def __init__(self, image_shape, num_couplings=4, hidden_units=1000, num_hidden_layers=5,
@@ -38,13 +41,20 @@ class NICE(FlowModel):
       net = lambda out: DenseConditioner(out, hidden_units=self.hidden_units,
                                          num_hidden_layers=self.num_hidden_layers)
       couplings.append(AdditiveCoupling([d], mask="checkerboard", parity=j % 2, conditioner=net,
+                                        condition_size=self.condition_size,
                                         name=f"coupling{j}"))
     return tfb.Chain([tfb.Reshape(event_shape_out=list(self.image_shape), event_shape_in=[d],
                                   name="unflatten")] + couplings
                      + [DiagonalAffine([d], name="scaling")], name="flow")
 
   def get_config(self):
-    return {"image_shape": self.image_shape, "num_couplings": self.num_couplings,
-            "hidden_units": self.hidden_units, "num_hidden_layers": self.num_hidden_layers,
-            "n_bits": self.dequantize.parameters["n_bits"]}
+    return {**super().get_config(), "num_couplings": self.num_couplings,
+            "hidden_units": self.hidden_units, "num_hidden_layers": self.num_hidden_layers}
 
+
+FAMILY = ModelFamily(
+    "nice", NICE, "Dinh, Krueger & Bengio 2015, NICE: Non-linear Independent Components "
+    "Estimation", ("image",), "fashion_mnist",
+    demo=dict(num_couplings=4, hidden_units=256, num_hidden_layers=3),
+    sizes=(SizeOption("num-couplings", "num_couplings", int, "additive coupling layers"),
+           SizeOption("hidden-units", "hidden_units", int, "coupling MLP width")))

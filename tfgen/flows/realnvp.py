@@ -3,8 +3,9 @@
 from tfgen import _validation
 from tfgen.bijectors import AffineCoupling
 from tfgen.bijectors.factor_out import PRIORS
-from tfgen.flows.base import FlowModel
+from tfgen.flows.base import FLOW_SIZES, FlowModel
 from tfgen.flows.multiscale import check_squeezable, multiscale, squeeze_in
+from tfgen.family import ModelFamily
 
 
 class RealNVP(FlowModel):
@@ -23,6 +24,8 @@ class RealNVP(FlowModel):
     hidden_channels: width of each coupling's conditioner.
     n_bits: model bit depth.
     split_prior: ``'standard'`` or ``'gaussian'``.
+    num_classes, condition_shape: make it conditional; the condition reaches
+      every coupling's conditioner.
   """
 
   _logit = True
@@ -37,7 +40,8 @@ class RealNVP(FlowModel):
 
   def _couplings(self, i, shape, mask, count, tag):
     return [AffineCoupling(shape, mask=mask, parity=j % 2, hidden_channels=self.hidden_channels,
-                           name=f"l{i}_{tag}{j}") for j in range(count)]
+                           condition_size=self.condition_size, name=f"l{i}_{tag}{j}")
+            for j in range(count)]
 
   def _level(self, i, shape, last):
     if last:
@@ -52,6 +56,11 @@ class RealNVP(FlowModel):
     return multiscale(self.image_shape, self.levels, self._level, self.split_prior)
 
   def get_config(self):
-    return {"image_shape": self.image_shape, "levels": self.levels,
-            "hidden_channels": self.hidden_channels,
-            "n_bits": self.dequantize.parameters["n_bits"], "split_prior": self.split_prior}
+    return {**super().get_config(), "levels": self.levels,
+            "hidden_channels": self.hidden_channels, "split_prior": self.split_prior}
+
+
+FAMILY = ModelFamily(
+    "realnvp", RealNVP, "Dinh, Sohl-Dickstein & Bengio 2017, Density estimation using Real NVP",
+    ("image",), "fashion_mnist", demo=dict(levels=2, hidden_channels=64),
+    sizes=(FLOW_SIZES[0], FLOW_SIZES[2]))

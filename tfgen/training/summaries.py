@@ -3,9 +3,8 @@
 import numpy as np
 import tensorflow as tf
 
-from tfgen import audio
 from tfgen._keras import keras
-from tfgen.training.grid import image_grid
+from tfgen.training.render import image_grid_of, texts_of, waves_of
 
 
 class SampleSummaries(keras.callbacks.Callback):
@@ -38,14 +37,12 @@ class SampleSummaries(keras.callbacks.Callback):
       self._writer = tf.summary.create_file_writer(self.log_dir)
     with self._writer.as_default(step=step):
       if self.kind == "image":
-        grid = image_grid(np.asarray(samples).astype(np.int64) * 255 // (self.num_levels - 1))
-        tf.summary.image("samples", grid[None].astype(np.uint8))
+        tf.summary.image("samples", image_grid_of(samples, self.num_levels)[None])
       elif self.kind == "audio":
-        wave = audio.mu_law_decode(samples, self.num_levels)[..., None]
+        wave = np.stack(waves_of(samples, self.num_levels))[..., None]
         tf.summary.audio("samples", wave, self.sample_rate, max_outputs=len(samples))
       else:
-        texts = [bytes(np.asarray(s, np.uint8)).decode("utf-8", "replace") for s in samples]
-        tf.summary.text("samples", tf.constant(texts))
+        tf.summary.text("samples", tf.constant(texts_of(samples)))
     self._writer.flush()
 
   def on_epoch_end(self, epoch, logs=None):

@@ -1,0 +1,48 @@
+"""Samples in data form → what a person looks at or listens to: one place for
+the CLI's sample files and the TensorBoard sample summaries."""
+
+import os
+
+import numpy as np
+
+from tfgen import audio
+from tfgen.training.grid import image_grid, write_png
+
+#: The file each kind of data is written as.
+EXTENSIONS = {"image": ".png", "audio": ".wav", "text": ".txt"}
+
+
+def image_grid_of(samples, num_levels):
+  """``[N, H, W, C]`` integer images with ``num_levels`` levels → one uint8 grid,
+  stretched to 0..255 (so binarized images show black and white)."""
+  images = np.asarray(samples).astype(np.int64) * 255 // (num_levels - 1)
+  return image_grid(images.astype(np.uint8))
+
+
+def waves_of(samples, num_levels):
+  """μ-law code sequences ``[N, T]`` → a list of float waveforms in [−1, 1]."""
+  return [audio.mu_law_decode(np.asarray(s), num_levels).numpy() for s in samples]
+
+
+def texts_of(samples):
+  """Byte sequences ``[N, T]`` → strings (invalid UTF-8 shows as U+FFFD)."""
+  return [bytes(np.asarray(s, np.uint8)).decode("utf-8", "replace") for s in samples]
+
+
+def write_samples(path, samples, kind, num_levels=256, sample_rate=8000):
+  """Writes samples as a PNG grid (images), one WAV with a quarter second of
+  silence between clips (audio), or a text file with a blank line between
+  samples (text)."""
+  if kind not in EXTENSIONS:
+    raise ValueError(f"`kind` must be one of {sorted(EXTENSIONS)}, got {kind!r}.")
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  if kind == "image":
+    write_png(path, image_grid_of(samples, num_levels))
+  elif kind == "audio":
+    gap = np.zeros(sample_rate // 4, np.float32)
+    clips = waves_of(samples, num_levels)
+    audio.write_wav(path, np.concatenate([x for c in clips for x in (c, gap)][:-1]), sample_rate)
+  else:
+    with open(path, "w", encoding="utf-8") as f:
+      for text in texts_of(samples):
+        f.write(text + "\n\n")
