@@ -21,8 +21,8 @@ def main():
   model = WaveNet(num_layers_per_stack=10, num_stacks=1, residual_channels=32,
                   dilation_channels=32, skip_channels=64)
   n = 1500
-  cached = timed(lambda: model.generate(n, seed=[1, 2]))
-  naive = timed(lambda: model.generate(n, seed=[1, 2], method="naive"))
+  cached = timed(lambda: model.sample(1, length=n, seed=[1, 2]))
+  naive = timed(lambda: model.sample(1, length=n, seed=[1, 2], method="naive"))
   results.update(receptive_field=model.receptive_field, samples=n, cached_s=cached,
                  naive_s=naive, speedup=naive / cached)
   print(f"receptive field {model.receptive_field}: {n} samples cached {cached:.3f} s, "
@@ -31,7 +31,7 @@ def main():
   model = WaveNet(num_layers_per_stack=10, num_stacks=2, residual_channels=32,
                   dilation_channels=32, skip_channels=64)
   seconds = 2.0
-  elapsed = timed(lambda: model.generate(int(seconds * RATE), seed=[1, 2]), repeat=2)
+  elapsed = timed(lambda: model.sample(1, length=int(seconds * RATE), seed=[1, 2]), repeat=2)
   results.update(rtf_model="2x10 layers, 32 residual channels", rtf_seconds_of_audio=seconds,
                  rtf_generation_s=elapsed, real_time_factor=elapsed / seconds)
   print(f"2x10-layer, 32-channel WaveNet: {seconds:.0f} s of 8 kHz audio in {elapsed:.2f} s "

@@ -2,6 +2,7 @@
 
 import glob
 import json
+import os
 import subprocess
 import sys
 
@@ -9,7 +10,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgen import cli
+from tfgen import base, cli, models
+from tfgen.autoregressive import sampling
+from tfgen.family import ModelFamily, SizeOption
 from tests.data.test_catalog import _mnist_dir
 from tests.data.test_wav import _tone
 
@@ -34,6 +37,15 @@ def _tags(log_dir):
       for value in event.summary.value:
         tags[value.tag] = value.metadata.plugin_data.plugin_name
   return tags
+
+
+@pytest.fixture(autouse=True)
+def _in_a_fresh_folder(tmp_path, monkeypatch):
+  """Every CLI test runs in its own empty working directory: a `runs/demo`
+  left by the README's `tfgen train` must not change any result."""
+  work = tmp_path / "cwd"
+  work.mkdir()
+  monkeypatch.chdir(work)
 
 
 @pytest.fixture
@@ -197,3 +209,109 @@ def test_mixed_precision_glow_run(tmp_path, mnist_dir, capsys, monkeypatch):
   config = json.loads((run / "config.json").read_text())
   assert config["mixed_precision"] == "bfloat16" and np.isfinite(config["test"]["bits_per_dim"])
   assert keras.mixed_precision.global_policy().name == "float32"   # restored after the command
+
+
+def test_arguments_are_checked_before_the_run_folder(tmp_path, capsys, monkeypatch):
+  demo = tmp_path / "cwd" / "runs" / "demo"
+  demo.mkdir(parents=True)
+  (demo / "config.json").write_text('{"model": "glow", "model_config": {}, "data": "x"}')
+  code, _, err = _run(["train", "--data", "imagenet"], capsys)
+  assert code == 2 and "Unknown dataset 'imagenet'" in err
+  code, _, err = _run(["train", "glow", "--levels", "5"], capsys)    # 28 is not divisible by 32
+  assert code == 2 and "divisible" in err
+  code, _, err = _run(["train", "--resume", "--overwrite"], capsys)
+  assert code == 2 and "exclude each other" in err
+  code, _, err = _run(["train"], capsys)                              # only now the folder
+  assert code == 2 and "already holds a run" in err
+
+
+def test_a_library_bug_is_exit_1_with_a_traceback_log_not_a_usage_error(capsys, monkeypatch):
+  def broken(args):
+    raise ValueError("an internal invariant failed")
+  monkeypatch.setattr(cli, "cmd_list", broken)
+  code, _, err = _run(["list"], capsys)
+  assert code == 1 and "internal error: ValueError: an internal invariant failed" in err
+  log = err.split("traceback in ")[1].split(";")[0]
+  assert "Traceback" in open(log).read() and "broken" in open(log).read()
+
+
+def test_startup_prints_no_tensorflow_noise():
+  env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+  out = subprocess.run([sys.executable, "-m", "tfgen.cli", "list"], capture_output=True,
+                       text=True, timeout=120, env=env)
+  assert out.returncode == 0 and "glow" in out.stdout
+  assert out.stderr.strip() == "", out.stderr
+
+
+def test_corrupt_run_folders_are_one_line_errors(tmp_path, capsys):
+  run = tmp_path / "run"
+  run.mkdir()
+  for text, message in (("[1, 2]", "not a tfgen run config"), ("{not json", "not a readable"),
+                        ('{"model": "glow"}', "not a tfgen run config")):
+    (run / "config.json").write_text(text)
+    for command in ("sample", "evaluate"):
+      code, _, err = _run([command, run], capsys)
+      assert code == 2 and message in err and str(run) in err and len(err.splitlines()) == 1
+
+
+# A family defined here, in a few lines: the CLI must train, sample, evaluate and
+# export it with no change to tfgen (the model contract and the registry).
+class Histogram(base.LikelihoodModel):
+  """p(x) = prod_d Categorical(x_d | softmax(w_d))."""
+
+  def __init__(self, image_shape, num_levels=256, scale=1.0, name="histogram", **kwargs):
+    super().__init__(name=name, **kwargs)
+    self.event_shape, self.num_levels, self.scale = tuple(image_shape), num_levels, scale
+    self.num_dims = int(np.prod(image_shape))
+    self.w = tf.Variable(tf.zeros(list(image_shape) + [num_levels]), name="w")
+
+  @classmethod
+  def from_dataset(cls, spec, **sizes):
+    return cls(spec.shape, num_levels=spec.num_levels, **sizes)
+
+  def _log_prob(self, x, condition, training=False):
+    log_p = tf.nn.log_softmax(self.w * self.scale)
+    return tf.reduce_sum(tf.one_hot(x, self.num_levels) * log_p, axis=[1, 2, 3, 4])
+
+  def _sample(self, n, seed, temperature, condition):
+    noise = sampling.gumbel_noise(tf.concat([[n], tf.shape(self.w)], 0), seed)
+    return sampling.gumbel_argmax(self.w * self.scale, noise, temperature)
+
+  def get_config(self):
+    return {**super().get_config(), "image_shape": self.event_shape,
+            "num_levels": self.num_levels, "scale": self.scale}
+
+
+@pytest.fixture
+def histogram_family():
+  family = models.register(ModelFamily(
+      "histogram", Histogram, "a per-pixel baseline", ("image",), "binarized_mnist",
+      demo={"scale": 1.0}, sizes=(SizeOption("scale", "scale", float, "logit scale"),)))
+  yield family
+  models.unregister("histogram")
+
+
+def test_a_new_family_is_one_class_and_one_registry_entry(histogram_family, tmp_path, mnist_dir,
+                                                          capsys):
+  run = tmp_path / "run"
+  code, out, err = _run(["train", "histogram", "--scale", "2", "--data-dir", mnist_dir,
+                         "--epochs", 1, "--steps-per-epoch", 20, "--batch-size", 8, "--lr",
+                         "0.05", "--validation-steps", 1, "--out", run, "--verbose", 0], capsys)
+  assert code == 0, err
+  config = json.loads((run / "config.json").read_text())
+  assert config["model_config"]["scale"] == 2.0 and config["status"] == "finished"
+  assert config["test"]["bits_per_dim"] < 0.999    # it learned: a fresh model is exactly 1 bit/dim
+  code, _, err = _run(["sample", run, "--n", 4, "--out", tmp_path / "s.png"], capsys)
+  assert code == 0, err
+  grid = tf.io.decode_png(tf.io.read_file(str(tmp_path / "s.png"))).numpy()
+  assert set(np.unique(grid)) <= {0, 255}
+  code, out, err = _run(["evaluate", run], capsys)
+  assert code == 0 and "bits/dim" in out, err
+  code, out, err = _run(["export", run, "--to", tmp_path / "served"], capsys)
+  assert code == 0 and "serving_default, sample" in out, err
+  loaded = tf.saved_model.load(str(tmp_path / "served" / "1"))
+  s = loaded.signatures["sample"](num_samples=tf.constant(3), seed=tf.constant([1, 2]),
+                                  temperature=tf.constant(1.0))["samples"]
+  assert s.shape == (3, 28, 28, 1)
+  code, _, err = _run(["train", "histogram", "--filters", "3", "--out", tmp_path / "r2"], capsys)
+  assert code == 2 and "--filters does not apply to histogram" in err

@@ -161,6 +161,7 @@ def _report(result, spec):
 
 
 def cmd_train(args):
+  import numpy as np
   from tfgen import data, models, runs
   from tfgen._keras import keras
   from tfgen.training import SampleSummaries, default_optimizer, get_strategy, resumable
@@ -206,7 +207,8 @@ def cmd_train(args):
     _prepare_out(args.out, args.overwrite)
   runs.write_config(args.out, config)  # before training: a killed run can be resumed
 
-  print(f"tfgen: training {family.name} ({model.count_params():,} parameters) on "
+  params = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+  print(f"tfgen: training {family.name} ({params:,} parameters) on "
         f"{config['data']} for {config['epochs']} x {config['steps_per_epoch']} steps, "
         f"batch {config['batch_size']}, {type(strategy).__name__.strip('_')} with "
         f"{strategy.num_replicas_in_sync} replica(s) -> {args.out}"

@@ -27,8 +27,9 @@ class CausalConv1D(keras.layers.Conv1D):
     if kwargs.pop("padding", "causal") != "causal":
       raise ValueError("CausalConv1D always uses padding='causal'.")
     _validation.positive_int(filters, "filters")
-    _validation.positive_int(kernel_size, "kernel_size")
-    _validation.positive_int(dilation_rate, "dilation_rate")
+    one = lambda v: v[0] if isinstance(v, (tuple, list)) and len(v) == 1 else v  # from_config
+    kernel_size = _validation.positive_int(one(kernel_size), "kernel_size")
+    dilation_rate = _validation.positive_int(one(dilation_rate), "dilation_rate")
     super().__init__(filters, kernel_size, dilation_rate=dilation_rate, padding="causal",
                      **kwargs)
 

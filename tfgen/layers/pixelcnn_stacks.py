@@ -78,10 +78,17 @@ class PixelCNNStack(_Conditioned):
     super().__init__(**kwargs)
     self.data_channels, self.filters = data_channels, filters
     self.num_layers = _validation.positive_int(num_layers, "num_layers")
+    self.kernel_size, self.first_kernel = kernel_size, first_kernel
     self.convs = [MaskedConv2D(filters, first_kernel, "A", data_channels, name="conv_0")] + [
         MaskedConv2D(filters, kernel_size, "B", data_channels, name=f"conv_{n}")
         for n in range(1, num_layers)]
     self._make_projections(condition_size, filters, num_layers)
+
+  def get_config(self):
+    return {**super().get_config(), "data_channels": self.data_channels,
+            "filters": self.filters, "num_layers": self.num_layers,
+            "kernel_size": self.kernel_size, "first_kernel": self.first_kernel,
+            "condition_size": self.condition_size}
 
   def call(self, x, condition=None, record=False):
     inputs, h = [], x
@@ -156,6 +163,11 @@ class GatedPixelCNNStack(_Conditioned):
     self.links = [keras.layers.Dense(2 * f, name=f"v_to_h_{n}") for n in range(num_layers)]
     self.houts = [MaskedConv2D(f, 1, "B", c, name=f"h_out_{n}") for n in range(num_layers)]
     self._make_projections(condition_size, 2 * f, 2 * num_layers)
+
+  def get_config(self):
+    return {**super().get_config(), "data_channels": self.data_channels,
+            "filters": self.filters, "num_layers": self.num_layers, "kernel_size": self.k,
+            "condition_size": self.condition_size}
 
   def call(self, x, condition=None, record=False):
     v, h = x, x
