@@ -46,7 +46,7 @@ def static_shape(x, event_shape, name):
     return tf.identity(x)
 
 
-def discrete_batch(x, event_shape, num_levels, name="x"):
+def discrete_batch(x, event_shape, num_levels, name="x", allow_empty=False):
   """Validates a batch of discrete data and returns it as an int32 tensor.
 
   Args:
@@ -55,16 +55,24 @@ def discrete_batch(x, event_shape, num_levels, name="x"):
     event_shape: expected trailing shape; ``None`` entries match any size.
     num_levels: values must lie in ``[0, num_levels)``.
     name: argument name used in messages.
+    allow_empty: accept a batch of zero examples (models never do: an
+      empty batch would, for example, initialise ActNorm from nothing).
 
   Raises:
-    ValueError: wrong rank, shape or dtype, non-finite or non-integer
-      values, or values outside ``[0, num_levels)``.
+    ValueError: wrong rank, shape or dtype, an empty batch, non-finite or
+      non-integer values, or values outside ``[0, num_levels)``.
   """
   if not isinstance(x, (tf.Tensor, tf.Variable)):
-    x = tf.convert_to_tensor(np.asarray(x) if not isinstance(x, np.ndarray) else x)
+    try:
+      x = tf.convert_to_tensor(np.asarray(x) if not isinstance(x, np.ndarray) else x)
+    except (TypeError, ValueError, OverflowError) as e:
+      raise ValueError(f"`{name}` must be an array of integers, got {type(x).__name__} "
+                       f"({' '.join(str(e).split())[:120]}).") from None
   if not (x.dtype.is_integer or x.dtype.is_floating):
     raise ValueError(f"`{name}` must have an integer dtype (for example uint8), got {x.dtype.name}.")
   x = static_shape(x, event_shape, name)
+  if not allow_empty:
+    x = _non_empty(x, name)
   wide = tf.cast(x, tf.float64 if x.dtype.is_floating else tf.int64)
   checks = []
   if x.dtype.is_floating:
@@ -181,6 +189,15 @@ def describe_condition(num_classes, condition_shape):
       "?" if d is None else str(d) for d in condition_shape) + "]"
 
 
+def _non_empty(x, name):
+  message = f"`{name}` is an empty batch; pass at least one example."
+  if x.shape.rank is not None and x.shape[0] is not None:
+    if x.shape[0] == 0:
+      raise ValueError(message)
+    return x
+  return _guarded(x, [_check(lambda: tf.shape(x)[0] > 0, message)])
+
+
 def float_batch(x, event_shape, name):
   """A float32 batch ``[batch, *event_shape]`` of finite values (ValueError / graph assert)."""
   if not isinstance(x, (tf.Tensor, tf.Variable)):
@@ -190,7 +207,7 @@ def float_batch(x, event_shape, name):
       raise ValueError(f"`{name}` must be numeric, got {type(x).__name__}: {e}") from None
     if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
       raise ValueError(f"`{name}` must be numeric, got dtype {x.dtype}.")
-  x = static_shape(tf.cast(x, tf.float32), event_shape, name)
+  x = _non_empty(static_shape(tf.cast(x, tf.float32), event_shape, name), name)
   op = _check(lambda: tf.reduce_all(tf.math.is_finite(x)),
               f"`{name}` must hold finite values; found NaN or Inf.")
   return _guarded(x, [op])

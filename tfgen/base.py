@@ -54,18 +54,20 @@ class _Held:
 class StopOnNonFinite(keras.callbacks.Callback):
   """Stops ``fit`` once a step met a NaN/Inf loss or gradient.
 
-  :class:`LikelihoodModel` skips such a step (the weights stay as they were
-  after the last good step) and counts it; this callback then ends training
-  and logs a warning on the ``tfgen`` logger. ``fit`` adds it for you. After
-  ``fit``, ``model.nonfinite_steps`` tells whether it fired.
+  :class:`LikelihoodModel` skips such a step, returns the weights to the
+  last ones whose loss was finite (the update before the bad step was
+  computed from finite values, but nothing had checked where it landed),
+  and counts it; this callback then ends training and logs a warning on the
+  ``tfgen`` logger. ``fit`` adds it for you. After ``fit``,
+  ``model.nonfinite_steps`` tells whether it fired.
   """
 
   def on_train_batch_end(self, batch, logs=None):
     if int(self.model.nonfinite_steps.numpy()) > 0 and not self.model.stop_training:
       self.model.stop_training = True
-      logger.warning("non-finite loss or gradient at batch %d; training stopped. The update "
-                     "was skipped, so the model keeps the weights of the last good step. Try "
-                     "a lower learning rate.", batch)
+      logger.warning("non-finite loss or gradient at batch %d; training stopped. The model "
+                     "is back at the last weights whose loss was finite. Try a lower learning "
+                     "rate.", batch)
 
 
 class ServingFunction:
@@ -256,6 +258,14 @@ class LikelihoodModel(keras.Model):
     if n > self.max_samples:
       raise ValueError(f"`n` must be at most {self.max_samples} (max_samples), got {n}; "
                        "draw large numbers of samples in batches.")
+    length = options.get("length")
+    if self.is_sequence and isinstance(length, (int, np.integer)) and not isinstance(length, bool):
+      if not 1 <= length <= self.max_length:
+        raise ValueError(f"`length` must be in [1, {self.max_length}], got {length}.")
+    size = n * self._sample_elements(length if isinstance(length, (int, np.integer)) else 1)
+    if size > self.max_sample_elements:
+      raise ValueError(f"{n} samples need {size:,} random numbers, more than "
+                       f"max_sample_elements={self.max_sample_elements:,}; draw fewer at a time.")
     temperature = _validation.temperature(temperature)
     seed = _validation.seed(seed)
     encoded = self._encode_condition(condition, n)
@@ -325,11 +335,27 @@ class LikelihoodModel(keras.Model):
     encoded = self._encode_condition(condition, num_samples)
     options = {} if length is None else {
         "length": _validation.in_range(length, 1, self.max_length, "length")}
+    per_sample = self._sample_elements(1 if length is None else options["length"])
+    size = tf.cast(num_samples, tf.int64) * tf.cast(per_sample, tf.int64)
+    num_samples = _validation.at_least(num_samples, self.max_sample_elements, size,
+                                       f"num_samples × dims × levels must be at most "
+                                       f"max_sample_elements={self.max_sample_elements}.")
     out = self._sample_graph(num_samples, seed, temperature, encoded, **options)
     return {"samples": tf.cast(out, tf.int32)}
 
   #: Upper bound on a served or CLI sequence ``length``.
   max_length = 1_000_000
+
+  #: Upper bound on ``n × dims × levels`` of one ``sample`` call or request:
+  #: the Gumbel noise of a sample has that many floats (2^28 = 1 GiB).
+  max_sample_elements = 2 ** 28
+
+  def _sample_elements(self, length):
+    """Random numbers one sample needs (``length`` fills a free event dimension)."""
+    dims = 1
+    for d in self.event_shape:
+      dims *= length if d is None else d
+    return dims * self.num_levels
 
   def _sample_graph(self, n, seed, temperature, condition, **options):
     """``_sample`` with tensor ``n`` (for export); defaults to ``_sample``."""
@@ -396,12 +422,22 @@ class LikelihoodModel(keras.Model):
       bad = ctx.all_reduce(tf.distribute.ReduceOp.SUM, bad)
     ok = tf.equal(bad, 0)
 
+    good = self._last_good
+
     def apply(replica_grads, held):
+      # These weights just gave a finite loss and gradients: keep them, so a
+      # later non-finite step can return to them.
+      for copy, v in zip(good.variables, held.variables):
+        copy.assign(v)
       self.optimizer.apply_gradients(zip(replica_grads, held.variables),
                                      skip_gradients_aggregation=multi)
       return tf.constant(True)
 
     def skip():
+      # The weights now in place came from an update whose loss was never
+      # seen finite: go back to the last weights whose loss was.
+      for copy, v in zip(good.variables, variables):
+        v.assign(copy)
       self.nonfinite_steps.assign_add(1)
       return tf.constant(False)
 
@@ -456,3 +492,21 @@ class LikelihoodModel(keras.Model):
       return  # not compiled: Keras's fit raises its own error
     with self.distribute_strategy.scope():
       optimizer.build(self.trainable_variables)
+      self._snapshot_weights()
+
+  def make_train_function(self, force=False):
+    if getattr(self, "_last_good", None) is None:  # train_on_batch, without fit
+      self._build_optimizer()
+    return super().make_train_function(force=force)
+
+  def _snapshot_weights(self):
+    """(Re)starts the copy of the last weights whose loss was finite from the
+    current weights. The copy is not tracked: checkpoints hold the model only."""
+    held = getattr(self, "_last_good", None)
+    variables = self.trainable_variables
+    if held is None or len(held.variables) != len(variables):
+      sync = dict(trainable=False, aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+      self._last_good = _Held([tf.Variable(v, name="last_good", **sync) for v in variables])
+    else:
+      for copy, v in zip(held.variables, variables):
+        copy.assign(v)

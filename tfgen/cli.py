@@ -19,6 +19,14 @@ import time
 import traceback
 
 
+# Bounds on what one flag can ask for: beyond them a single argument could
+# exhaust memory (a batch of 10^12 aborts with std::bad_alloc).
+MAX_BATCH = 65536        # as tfgen.data.load
+MAX_WINDOW = 1 << 22     # as tfgen.data.load
+MAX_SAMPLES = 4096
+MAX_LENGTH = 1_000_000   # as LikelihoodModel.max_length
+
+
 class UsageError(Exception):
   """A user mistake: printed as one line, exit code 2."""
 
@@ -165,6 +173,7 @@ def cmd_train(args):
   from tfgen import data, models, runs
   from tfgen._keras import keras
   from tfgen.training import SampleSummaries, default_optimizer, get_strategy, resumable
+  from tfgen.training.checkpoint import check_backup
   from tfgen.training.precision import slow_bfloat16_reason
   from tfgen.training.render import EXTENSIONS, write_samples
 
@@ -203,9 +212,14 @@ def cmd_train(args):
     config["window"] = model.default_window
   config["model_config"] = model.get_config()
   train, test = _datasets(config)
-  if previous is None:
-    _prepare_out(args.out, args.overwrite)
-  runs.write_config(args.out, config)  # before training: a killed run can be resumed
+  try:
+    if previous is None:
+      _prepare_out(args.out, args.overwrite)
+    else:
+      _user(check_backup, args.out)
+    runs.write_config(args.out, config)  # before training: a killed run can be resumed
+  except OSError as e:
+    raise UsageError(f"cannot write the run folder {args.out!r}: {e.strerror or e}") from None
 
   params = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
   print(f"tfgen: training {family.name} ({params:,} parameters) on "
@@ -236,7 +250,10 @@ def cmd_train(args):
                                      (config["seed"], 12345)),
                 spec.kind, spec.num_levels, spec.sample_rate or 8000)
   exported = None
-  if not args.no_export:
+  if failed:
+    print("tfgen train: no SavedModel is written for a run that met a non-finite step "
+          "(`tfgen export RUN --force` writes one anyway)", file=sys.stderr)
+  elif not args.no_export:
     from tfgen import export
     shutil.rmtree(os.path.join(args.out, "saved_model"), ignore_errors=True)
     exported = export.save(model, os.path.join(args.out, "saved_model"), version=1)
@@ -296,7 +313,10 @@ def cmd_evaluate(args):
 
 def cmd_export(args):
   from tfgen import export
-  model, family, _, _ = _load_run(args.run)
+  model, family, _, config = _load_run(args.run)
+  if config.get("status") != "finished" and not args.force:
+    raise UsageError(f"{args.run!r} did not finish cleanly (status: "
+                     f"{config.get('status', 'unknown')}); export it anyway with --force")
   path = _user(export.save, model, args.to, version=args.version)
   print(f"tfgen: exported {family.name} to {path} (signatures: "
         f"{', '.join(model.serving_functions())}); serve with: tensorflow_model_server "
@@ -320,14 +340,23 @@ def cmd_list(args):
 # ---------------------------------------------------------------------------- parser
 
 
-def _positive_int(text):
+def _positive_int(text, limit=None):
   try:
     value = int(text)
   except ValueError:
     raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
   if value < 1:
     raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+  if limit is not None and value > limit:
+    raise argparse.ArgumentTypeError(f"expected at most {limit}, got {value}")
   return value
+
+
+def _at_most(limit):
+  def convert(text):
+    return _positive_int(text, limit)
+  convert.__name__ = "positive integer"
+  return convert
 
 
 def _positive_float(text):
@@ -372,7 +401,8 @@ def parser():
   t.add_argument("--data-dir", help="folder (or text file) with the dataset's files")
   t.add_argument("--epochs", type=_positive_int, default=3, help="default: 3")
   t.add_argument("--steps-per-epoch", type=_positive_int, default=200, help="default: 200")
-  t.add_argument("--batch-size", type=_positive_int, default=64, help="global batch (default 64)")
+  t.add_argument("--batch-size", type=_at_most(MAX_BATCH), default=64,
+                 help=f"global batch (default 64, at most {MAX_BATCH})")
   t.add_argument("--lr", type=_positive_float, default=1e-3, help="Adam learning rate (1e-3)")
   t.add_argument("--strategy", default="auto", choices=STRATEGIES,
                  help="tf.distribute strategy (default: auto = mirrored over 2+ GPUs)")
@@ -380,7 +410,7 @@ def parser():
   t.add_argument("--resume", action="store_true", help="continue the run in --out")
   t.add_argument("--overwrite", action="store_true", help="replace the run in --out")
   t.add_argument("--seed", type=int, default=0)
-  t.add_argument("--window", type=_positive_int,
+  t.add_argument("--window", type=_at_most(MAX_WINDOW),
                  help="sequence length for audio/text (default: 4 receptive fields, >= 1024)")
   t.add_argument("--validation-steps", type=_positive_int, default=4,
                  help="test batches evaluated after every epoch (default 4)")
@@ -399,12 +429,14 @@ def parser():
                      description="Sample a trained run: a PNG grid for images, a WAV for audio, "
                                  "a text file for text.")
   s.add_argument("run", metavar="RUN", help="run folder written by `tfgen train`")
-  s.add_argument("--n", type=_positive_int, default=64, help="number of samples (64)")
+  s.add_argument("--n", type=_at_most(MAX_SAMPLES), default=64,
+                 help=f"number of samples (64, at most {MAX_SAMPLES})")
   s.add_argument("--temperature", type=_positive_float, default=1.0,
                  help="< 1 for cleaner, less varied samples (1.0)")
   s.add_argument("--seed", type=int, default=0)
   s.add_argument("--seconds", type=_positive_float, default=1.0, help="audio length (1.0)")
-  s.add_argument("--length", type=_positive_int, help="sequence length in steps (audio/text)")
+  s.add_argument("--length", type=_at_most(MAX_LENGTH),
+                 help="sequence length in steps (audio/text)")
   s.add_argument("--out", help="output file (default RUN/sample.png|wav|txt)")
   s.set_defaults(func=cmd_sample)
 
@@ -414,7 +446,7 @@ def parser():
   e.add_argument("run", metavar="RUN")
   e.add_argument("--split", default="test", choices=["train", "test"])
   e.add_argument("--data-dir", help="read the data from here instead of the run's source")
-  e.add_argument("--batch-size", type=_positive_int, default=256)
+  e.add_argument("--batch-size", type=_at_most(MAX_BATCH), default=256)
   e.add_argument("--steps", type=_positive_int, help="evaluate only this many batches")
   e.set_defaults(func=cmd_evaluate)
 
@@ -423,6 +455,8 @@ def parser():
   x.add_argument("run", metavar="RUN")
   x.add_argument("--to", required=True, help="model base path, e.g. saved_models/glow")
   x.add_argument("--version", type=_positive_int, help="default: next free version")
+  x.add_argument("--force", action="store_true",
+                 help="export a run that stopped on a non-finite step or never finished")
   x.set_defaults(func=cmd_export)
 
   ls = sub.add_parser("list", help="list the models and datasets",

@@ -4,6 +4,7 @@ import tensorflow as tf
 
 from tests.conftest import brute_force_log_det, fresh, perturb
 from tfgen._keras import keras
+from tfgen.training import default_optimizer
 from tfgen.flows import NICE, Glow, RealNVP
 
 SMALL = {
@@ -132,7 +133,7 @@ def test_non_finite_loss_stops_fit_and_keeps_last_good_weights(caplog):
   model = SMALL["realnvp"]()
   model.compile(keras.optimizers.SGD(1e12))
   x = np.random.default_rng(0).integers(0, 256, size=(64, 4, 4, 1)).astype(np.uint8)
-  seen = []
+  seen = [[v.numpy().copy() for v in model.trainable_variables]]
 
   class Snapshot(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
@@ -143,9 +144,23 @@ def test_non_finite_loss_stops_fit_and_keeps_last_good_weights(caplog):
   assert int(model.nonfinite_steps.numpy()) >= 1
   assert len(history.history["loss"]) < 5  # stopped early
   assert any("non-finite loss" in r.getMessage() and r.name == "tfgen" for r in caplog.records)
-  assert all(np.all(np.isfinite(v.numpy())) for v in model.trainable_variables)
-  for kept, now in zip(seen[-1], model.trainable_variables):
+  # The last update before the bad step was never seen with a finite loss:
+  # the model is back at the weights before it (seen[-2]), whose loss was finite.
+  for kept, now in zip(seen[-2], model.trainable_variables):
     np.testing.assert_array_equal(kept, now.numpy())
+  assert np.all(np.isfinite(model.log_prob(x).numpy()))
+  assert model.sample(2, seed=1).shape == (2, 4, 4, 1)
+
+
+def test_a_huge_learning_rate_leaves_a_working_glow():
+  # The reproduction: Adam at 1e3 used to stop with weights that gave NaN.
+  model = SMALL["glow"]()
+  model.compile(default_optimizer(1e3))
+  x = np.random.default_rng(0).integers(0, 256, size=(64, 4, 4, 1)).astype(np.uint8)
+  model.fit(x, batch_size=8, epochs=5, verbose=0)
+  assert int(model.nonfinite_steps.numpy()) >= 1
+  assert np.all(np.isfinite(model.log_prob(x[:16]).numpy()))
+  assert model.sample(2, seed=[1, 2]).shape == (2, 4, 4, 1)
 
 
 def test_fit_and_evaluate_report_bits_per_dim():

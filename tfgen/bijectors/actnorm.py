@@ -1,9 +1,17 @@
 """ActNorm: per-channel affine map with data-dependent initialisation (Glow)."""
 
+import logging
+
 import tensorflow as tf
 
 from tfgen import _validation
 from tfgen.bijectors.base import Bijector
+
+
+# A constant first batch (say, all-black images) has only dequantization noise
+# left, std ≈ 0.001 in the flow's units: 1/std would blow every later input
+# up ~1000×. Real data have std ≈ 0.3 there, far above this floor.
+_MIN_VARIANCE = 1e-4
 
 
 class ActNorm(Bijector):
@@ -22,7 +30,8 @@ class ActNorm(Bijector):
   call to ``inverse`` (the data → latent direction, as in ``log_prob``) sets
   ``b`` to the per-channel mean and ``s`` to the per-channel standard
   deviation of its input, so that the latent has zero mean and unit variance
-  per channel on that batch. The statistics are all-reduced across replicas
+  per channel on that batch (the std is floored at 0.01, and a warning is
+  logged, when the batch is nearly constant). The statistics are all-reduced across replicas
   under ``tf.distribute``, so every replica starts identical. The flag
   ``initialized`` is a variable, so this works inside ``tf.function`` and is
   saved in checkpoints. ``forward`` (sampling) never initialises.
@@ -55,7 +64,12 @@ class ActNorm(Bijector):
                            if across else tf.reduce_mean(t, axes))
     mean = mean_over(y)
     var = mean_over(tf.square(y - mean))  # two passes: no E[y²] − E[y]² cancellation
-    return mean, 0.5 * tf.math.log(var + 1e-6)
+    if tf.executing_eagerly() and bool(tf.reduce_any(var < _MIN_VARIANCE)):
+      logging.getLogger("tfgen").warning(
+          "%s: the batch that initialises ActNorm has (nearly) constant channels; their "
+          "scale is floored at std %.g. Initialise with a representative batch.", self.name,
+          _MIN_VARIANCE ** 0.5)
+    return mean, 0.5 * tf.math.log(tf.maximum(var, _MIN_VARIANCE))
 
   def _maybe_initialize(self, y):
     if self._known_initialized:

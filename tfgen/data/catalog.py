@@ -71,6 +71,19 @@ _HOW_TO_GET = {
 }
 
 
+#: Largest batch and sequence window ``load`` builds: beyond them one argument
+#: could exhaust memory before anything else is checked.
+MAX_BATCH = 65536
+MAX_WINDOW = 1 << 22
+
+
+def _positive(name, value, limit=None):
+  if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
+  if limit is not None and value > limit:
+    raise ValueError(f"`{name}` must be at most {limit}, got {value}.")
+
+
 def info(name):
   """The :class:`DatasetSpec` of ``name``; raises ``ValueError`` naming the choices."""
   if name not in DATASETS:
@@ -146,8 +159,15 @@ def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shu
   spec = info(name)
   if split not in SPLITS:
     raise ValueError(f"`split` must be one of {list(SPLITS)}, got {split!r}.")
-  if not isinstance(batch_size, int) or batch_size < 1:
-    raise ValueError(f"`batch_size` must be a positive int, got {batch_size!r}.")
+  _positive("batch_size", batch_size, MAX_BATCH)
+  if take is not None:
+    _positive("take", take)
+  if window is not None:
+    _positive("window", window, MAX_WINDOW)
+  if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+    raise ValueError(f"`seed` must be None or an int, got {seed!r}.")
+  if not isinstance(labels, bool):
+    raise ValueError(f"`labels` must be True or False, got {labels!r}.")
   if spec.needs_data_dir and data_dir is None:
     raise ValueError(f"Dataset {name!r} needs data_dir (CLI: --data-dir): {spec.source}.")
   if data_dir is not None and not os.path.exists(data_dir):

@@ -2,6 +2,7 @@
 
 import gzip
 import os
+import zlib
 
 import numpy as np
 
@@ -12,11 +13,16 @@ def read_idx(path):
   """Returns the array stored in an IDX file (optionally gzipped).
 
   Raises:
-    ValueError: if the file is truncated or not IDX.
+    ValueError: if the file is truncated, not IDX, or a ``.gz`` that is not
+      gzip; the message names the file.
   """
   opener = gzip.open if str(path).endswith(".gz") else open
-  with opener(path, "rb") as f:
-    data = f.read()
+  try:
+    with opener(path, "rb") as f:
+      data = f.read()
+  except (EOFError, gzip.BadGzipFile, OSError, zlib.error) as e:
+    raise ValueError(f"{os.fspath(path)!r} cannot be read ({type(e).__name__}: {e}); "
+                     "it is truncated or not the file it claims to be.") from None
   if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _DTYPES:
     raise ValueError(f"{os.fspath(path)!r} is not an IDX file (bad magic number).")
   ndim = data[3]
@@ -43,7 +49,7 @@ def _find(directory, stem):
   return None
 
 
-def read_idx_split(directory, split):
+def read_idx_split(directory, split, num_classes=10):
   """``(images uint8 [N, H, W, 1], labels int64 [N])`` of an MNIST-style
   split in ``directory``, or ``None`` when its two files are not there.
 
@@ -54,7 +60,15 @@ def read_idx_split(directory, split):
   if None in paths:
     return None
   images, labels = (read_idx(p) for p in paths)
-  if images.ndim != 3 or len(images) != len(labels):
+  if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
     raise ValueError(f"IDX files in {directory!r} do not hold matching images [N, H, W] and "
                      f"labels [N]: got {images.shape} and {labels.shape}.")
+  if len(images) == 0:
+    raise ValueError(f"{paths[0]!r} holds no images.")
+  if images.dtype != np.uint8 or labels.dtype != np.uint8:
+    raise ValueError(f"IDX files in {directory!r} must hold unsigned bytes (8-bit images and "
+                     f"labels), got {images.dtype} images and {labels.dtype} labels.")
+  if labels.max() >= num_classes:
+    raise ValueError(f"{paths[1]!r} has labels up to {int(labels.max())}; expected class ids "
+                     f"in [0, {num_classes - 1}].")
   return images[..., None], labels.astype(np.int64)

@@ -123,6 +123,20 @@ class FlowModel(LikelihoodModel):
     for a in actnorms:
       a.freeze_initialization()
 
+  def _check_data(self, x):
+    """The contract's checks, plus: an uninitialised flow refuses a batch in
+    which a channel is constant (ActNorm would initialise its scale from
+    nothing but dequantization noise, and every later input would be blown
+    up). Checked eagerly, before any state changes."""
+    x = super()._check_data(x)
+    if tf.executing_eagerly() and any(not bool(a.initialized.numpy()) for a in self._actnorms()):
+      flat = tf.reshape(x, [-1, self.image_shape[-1]])
+      if bool(tf.reduce_any(tf.reduce_max(flat, 0) == tf.reduce_min(flat, 0))):
+        raise ValueError("`x` has a channel with one value everywhere, and this flow's ActNorm "
+                         "layers initialise from the first batch they see: pass a varied first "
+                         "batch (for example a random sample of the training set).")
+    return x
+
   def _kwargs(self, condition):
     return {} if condition is None else condition_kwargs(self.bijector, condition)
 

@@ -12,4 +12,9 @@ def default_optimizer(learning_rate=1e-3, global_clipnorm=50.):
   on this scale) that threw training back to 8 bits/dim; clipping at 50
   kept training monotone (see the README).
   """
+  import math
+  for name, value in (("learning_rate", learning_rate), ("global_clipnorm", global_clipnorm)):
+    if (isinstance(value, bool) or not isinstance(value, (int, float))
+        or not math.isfinite(value) or value <= 0):
+      raise ValueError(f"`{name}` must be a finite number > 0, got {value!r}.")
   return keras.optimizers.Adam(learning_rate, global_clipnorm=global_clipnorm)
