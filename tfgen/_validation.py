@@ -248,3 +248,21 @@ def at_least(t, value, minimum, message):
   op = _check(lambda: tf.greater_equal(tf.cast(value, tf.int64), tf.cast(minimum, tf.int64)),
               message)
   return _guarded(t, [op])
+
+
+def assertion_message(error):
+  """The tfgen check behind a graph ``InvalidArgumentError``, or None.
+
+  tfgen's in-graph checks (``tf.debugging.Assert``) carry messages that
+  start with the argument's name in backticks; this recovers that message,
+  so ``fit``/``evaluate``/``predict`` can raise the same ValueError a fresh,
+  eager call raises.
+  """
+  import re
+  message = getattr(error, "message", str(error))
+  for line in message.splitlines():
+    if "assertion failed: [`" in line:
+      text = line.split("assertion failed: [", 1)[1]
+      return re.sub(r"\]( \[(.*)\])?\s*$",
+                    lambda m: " " + m.group(2) if m.group(2) else "", text).strip()
+  return None

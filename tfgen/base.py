@@ -82,6 +82,21 @@ class ServingFunction:
     self.fn, self.inputs, self.warmup = fn, list(inputs), dict(warmup or {})
 
 
+def _clear_errors(method):
+  """Turns a tfgen check that failed inside Keras's graph into the ValueError
+  an eager call gives (instead of an InvalidArgumentError with a graph trace)."""
+  def wrapper(self, *args, **kwargs):
+    try:
+      return method(self, *args, **kwargs)
+    except tf.errors.InvalidArgumentError as e:
+      message = _validation.assertion_message(e)
+      if message is None:
+        raise
+      raise ValueError(message) from None
+  wrapper.__name__, wrapper.__doc__ = method.__name__, method.__doc__
+  return wrapper
+
+
 class LikelihoodModel(keras.Model):
   """A ``tf_keras.Model`` with an exact log-likelihood: the tfgen model contract.
 
@@ -254,6 +269,11 @@ class LikelihoodModel(keras.Model):
              **options):
     """Draws ``n`` samples (``data_spec.dtype``); reproducible for a ``seed``."""
     condition = deprecated_alias(condition, labels, "labels", "condition", "sample")
+    accepted = self.sample_options()
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+      raise ValueError(f"{type(self).__name__}.sample does not take {', '.join(unknown)}; its "
+                       f"options are: {', '.join(accepted) or 'none'}.")
     n = _validation.positive_int(n, "n")
     if n > self.max_samples:
       raise ValueError(f"`n` must be at most {self.max_samples} (max_samples), got {n}; "
@@ -271,6 +291,13 @@ class LikelihoodModel(keras.Model):
     encoded = self._encode_condition(condition, n)
     out = self._sample(n, seed, tf.constant(temperature), encoded, **options)
     return tf.cast(out, self.data_dtype)
+
+  def sample_options(self):
+    """The family options ``sample`` takes (the keyword arguments of ``_sample``)."""
+    import inspect
+    params = list(inspect.signature(self._sample).parameters.values())[4:]
+    return [p.name for p in params if p.kind == p.POSITIONAL_OR_KEYWORD
+            or p.kind == p.KEYWORD_ONLY]
 
   def call(self, inputs, training=False):
     """``log_prob``: ``inputs`` is ``x`` or ``(x, condition)``."""
@@ -467,6 +494,15 @@ class LikelihoodModel(keras.Model):
   def _data_dependent_init(self, x, batch_size):
     """Hook: initialise data-dependent layers from the first batch of ``x``."""
 
+  @_clear_errors
+  def evaluate(self, *args, **kwargs):
+    return super().evaluate(*args, **kwargs)
+
+  @_clear_errors
+  def predict(self, *args, **kwargs):
+    return super().predict(*args, **kwargs)
+
+  @_clear_errors
   def fit(self, x=None, y=None, *args, callbacks=None, **kwargs):
     """Keras ``fit``. ``x`` is the data; ``y``, when given, is the
     ``condition`` (class ids or vectors), not a target; ``sample_weight``

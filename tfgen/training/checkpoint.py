@@ -44,17 +44,19 @@ def check_backup(run_dir):
   backup = os.path.join(os.fspath(run_dir), "backup")
   if not os.path.isdir(backup):
     return
-  try:
-    latest = tf.train.latest_checkpoint(backup)
-    if latest is None:
-      if any(n.startswith("ckpt") for n in os.listdir(backup)):
+  # BackupAndRestore keeps its checkpoints in backup/chief (or backup/workertemp_*).
+  for folder, _, files in os.walk(backup):
+    if not any(f == "checkpoint" or f.startswith("ckpt") for f in files):
+      continue
+    try:
+      latest = tf.train.latest_checkpoint(folder)
+      if latest is None:
         raise ValueError("no complete checkpoint")
-      return
-    reader = tf.train.load_checkpoint(latest)
-    for name in reader.get_variable_to_shape_map():
-      reader.get_tensor(name)
-  except Exception as e:  # truncated or missing files raise several TF error types
-    message = getattr(e, "message", str(e)).splitlines()[0][:200]
-    raise ValueError(f"The backup in {backup!r} is damaged ({type(e).__name__}: {message}); "
-                     "remove that folder to restart from scratch, or train with "
-                     "--overwrite.") from None
+      reader = tf.train.load_checkpoint(latest)
+      for name in reader.get_variable_to_shape_map():
+        reader.get_tensor(name)
+    except Exception as e:  # truncated or missing files raise several TF error types
+      message = getattr(e, "message", str(e)).splitlines()[0][:160]
+      raise ValueError(f"The backup in {folder!r} is damaged ({type(e).__name__}: {message}); "
+                       "remove that folder to restart from scratch, or train with "
+                       "--overwrite.") from None
