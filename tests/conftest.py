@@ -46,6 +46,15 @@ def fmnist_available():
   return True
 
 
+@pytest.fixture(scope="session")
+def fortunes_available():
+  try:
+    data.load("fortunes", "test", 8, window=64)
+  except FileNotFoundError as e:
+    pytest.skip(f"fortunes not installed: {e}")
+  return True
+
+
 @pytest.fixture
 def policy():
   """``policy(name)`` sets the global Keras precision policy for one test;

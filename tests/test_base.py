@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from tfgen import models
 from tfgen._keras import keras
-from tfgen.autoregressive import MADE, PixelCNN, WaveNet
+from tfgen.autoregressive import MADE, CharRNN, PixelCNN, WaveNet
 from tfgen.flows import NICE, Glow, RealNVP
 from tfgen.training import default_optimizer
 
@@ -22,6 +22,7 @@ TINY = {
                                             gated=True, **kw),
     "made": lambda **kw: MADE((4, 4, 1), hidden_units=[8], num_levels=4, **kw),
     "wavenet": lambda **kw: WaveNet(2, 1, 4, 4, 4, num_levels=8, **kw),
+    "char_rnn": lambda **kw: CharRNN(num_levels=8, units=4, num_layers=1, **kw),
 }
 
 
@@ -52,7 +53,7 @@ def test_contract(name):
     np.testing.assert_allclose(model.bits_per_dim(x), -lp / (dims * np.log(2)), rtol=1e-5)
   # Samples: in the data dtype, reproducible for an int seed, different for another.
   a = model.sample(2, seed=7, **_options(model))
-  assert a.dtype == model.data_dtype and a.dtype == (tf.int32 if name == "wavenet" else tf.uint8)
+  assert a.dtype == model.data_dtype and a.dtype == (tf.int32 if model.is_sequence else tf.uint8)
   np.testing.assert_array_equal(a, model.sample(2, seed=7, **_options(model)))
   assert a.shape == (2,) + tuple(d or 12 for d in model.event_shape)
   assert np.any(a.numpy() != model.sample(2, seed=8, **_options(model)).numpy())

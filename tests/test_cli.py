@@ -315,3 +315,26 @@ def test_a_new_family_is_one_class_and_one_registry_entry(histogram_family, tmp_
   assert s.shape == (3, 28, 28, 1)
   code, _, err = _run(["train", "histogram", "--filters", "3", "--out", tmp_path / "r2"], capsys)
   assert code == 2 and "--filters does not apply to histogram" in err
+
+
+def test_char_rnn_on_text_samples_with_a_prime(tmp_path, capsys):
+  (tmp_path / "a.txt").write_text("the quick brown fox jumps over the lazy dog. " * 200)
+  run = tmp_path / "run"
+  code, out, err = _run(["train", "char_rnn", "--units", 16, "--num-layers", 1, "--cell", "gru",
+                         "--data", "text", "--data-dir", tmp_path / "a.txt", "--window", 64,
+                         "--epochs", 1, "--steps-per-epoch", 3, "--batch-size", 4,
+                         "--validation-steps", 1, "--out", run, "--verbose", 0], capsys)
+  assert code == 0, err
+  assert "bits/char" in out
+  assert json.loads((run / "config.json").read_text())["model_config"]["cell"] == "gru"
+  code, out, err = _run(["sample", run, "--n", 2, "--length", 30, "--prime", "Q: ",
+                         "--temperature", 0.8], capsys)
+  assert code == 0, err
+  assert out.count("Q: ") >= 2 and (run / "sample.txt").read_text().startswith("Q: ")
+  code, _, err = _run(["sample", run, "--prime", "x" * 50, "--length", 10], capsys)
+  assert code == 2 and "longer than length=10" in err
+  code, _, err = _run(["train", "char_rnn", "--cell", "rnn", "--data", "text", "--data-dir",
+                       tmp_path / "a.txt", "--out", tmp_path / "r2"], capsys)
+  assert code == 2 and "`cell` must be one of" in err
+  code, out, err = _run(["export", run, "--to", tmp_path / "served"], capsys)
+  assert code == 0 and "sample" in out, err

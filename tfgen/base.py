@@ -343,6 +343,10 @@ class LikelihoodModel(keras.Model):
     if self.is_sequence:
       sample_in.append(tf.TensorSpec([], tf.int32, "length"))
       warm["length"] = 16
+    if "prime" in self.sample_options():
+      # Serving signatures have no optional inputs: an empty prime means none.
+      sample_in.append(tf.TensorSpec([None], tf.int32, "prime"))
+      warm["prime"] = [1]
     return {"serving_default": ServingFunction(self._serve_log_prob, [x] + cond),
             "sample": ServingFunction(self._serve_sample, sample_in + cond, warm)}
 
@@ -356,12 +360,18 @@ class LikelihoodModel(keras.Model):
     lp = self._serving_log_prob(x, encoded)
     return {"log_prob": lp, "bits_per_dim": bits_per_dim(lp, self._event_dims(x))}
 
-  def _serve_sample(self, num_samples, seed, temperature, length=None, condition=None):
+  def _serve_sample(self, num_samples, seed, temperature, length=None, prime=None,
+                    condition=None):
     num_samples = _validation.in_range(num_samples, 1, self.max_samples, "num_samples")
     temperature = _validation.positive_finite(temperature, "temperature")
     encoded = self._encode_condition(condition, num_samples)
     options = {} if length is None else {
         "length": _validation.in_range(length, 1, self.max_length, "length")}
+    if prime is not None:
+      codes = _validation.discrete_batch(prime[None], [None], self.num_levels, name="prime",
+                                         allow_empty=True)[0]
+      options["prime"] = _validation.at_least(codes, options["length"], tf.size(codes),
+                                              "`prime` must not be longer than `length`.")
     per_sample = self._sample_elements(1 if length is None else options["length"])
     size = tf.cast(num_samples, tf.int64) * tf.cast(per_sample, tf.int64)
     num_samples = _validation.at_least(num_samples, self.max_sample_elements, size,

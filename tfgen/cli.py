@@ -145,11 +145,11 @@ def _previous_run(out, family, requested, data_name):
   return config
 
 
-def _sample_fn(model, spec, length):
+def _sample_fn(model, spec, length, **options):
   """``(n, temperature, seed) → numpy samples``, through the model contract."""
   def sample(n, temperature, seed):
-    options = {"length": length} if model.is_sequence else {}
-    return model.sample(n, seed=seed, temperature=temperature, **options).numpy()
+    extra = dict(options, length=length) if model.is_sequence else dict(options)
+    return model.sample(n, seed=seed, temperature=temperature, **extra).numpy()
   return sample
 
 
@@ -164,7 +164,8 @@ def _datasets(config):
 def _report(result, spec):
   bpd = result["bits_per_dim"]
   unit = {"image": "image", "audio": "window", "text": "window"}[spec.kind]
-  return (f"{bpd:.4f} bits/dim ({bpd * math.log(2):.4f} nats/dim; {result['loss']:.1f} nats "
+  per = {"image": "dim", "audio": "sample", "text": "char"}[spec.kind]
+  return (f"{bpd:.4f} bits/{per} ({bpd * math.log(2):.4f} nats/{per}; {result['loss']:.1f} nats "
           f"per {unit})")
 
 
@@ -286,8 +287,18 @@ def cmd_sample(args):
   if model.is_sequence and length > model.max_length:
     raise UsageError(f"at most {model.max_length} steps per sample, got {length} "
                      "(--length / --seconds)")
-  samples = _user(_sample_fn(model, spec, length), args.n, args.temperature, args.seed)
+  options = {}
+  if args.prime is not None:
+    if "prime" not in model.sample_options():
+      raise UsageError(f"--prime: {type(model).__name__} takes no prime")
+    options["prime"] = args.prime
+  samples = _user(_sample_fn(model, spec, length, **options), args.n, args.temperature,
+                  args.seed)
   write_samples(out, samples, spec.kind, spec.num_levels, spec.sample_rate or 8000)
+  if spec.kind == "text":
+    from tfgen.training.render import texts_of
+    for text in texts_of(samples):
+      print(text + "\n")
   print(f"tfgen: wrote {args.n} samples at temperature {args.temperature} to {out}")
   return 0
 
@@ -375,7 +386,9 @@ def _size_type(option):
       value = option.type(text)
     except ValueError:
       raise argparse.ArgumentTypeError(f"bad value {text!r}") from None
-    if any(v < 1 for v in (value if isinstance(value, list) else [value])):
+    numbers = [v for v in (value if isinstance(value, list) else [value])
+               if isinstance(v, (int, float))]
+    if any(v <= 0 for v in numbers):
       raise argparse.ArgumentTypeError(f"sizes must be positive, got {text!r}")
     return value
   return convert
@@ -437,6 +450,7 @@ def parser():
   s.add_argument("--seconds", type=_positive_float, default=1.0, help="audio length (1.0)")
   s.add_argument("--length", type=_at_most(MAX_LENGTH),
                  help="sequence length in steps (audio/text)")
+  s.add_argument("--prime", help="text (or bytes) every sample starts with (text models)")
   s.add_argument("--out", help="output file (default RUN/sample.png|wav|txt)")
   s.set_defaults(func=cmd_sample)
 

@@ -1,7 +1,9 @@
 """Autoregressive models whose call returns a distribution over the input."""
 
+from tfgen.autoregressive.char_rnn import CharRNN
 from tfgen.autoregressive.made import MADE
 from tfgen.autoregressive.pixelcnn import PixelCNN
+from tfgen.autoregressive.scheduled_sampling import ScheduledSampling
 from tfgen.autoregressive.wavenet import WaveNet
 
-__all__ = ["MADE", "PixelCNN", "WaveNet"]
+__all__ = ["CharRNN", "MADE", "PixelCNN", "ScheduledSampling", "WaveNet"]

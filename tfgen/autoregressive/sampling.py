@@ -25,6 +25,7 @@ The loops are ``tf.while_loop``s over tensors only (no Python state), so they
 compile with ``tf.function`` and run under XLA.
 """
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -100,3 +101,45 @@ def sample_cached(stack, head_fn, scale_fn, images, start, noise, temperature, c
     return t + 1, images, cache
 
   return tf.while_loop(lambda t, *_: t < h * w * c, body, (start, images, cache))[1]
+
+
+def as_prime(prime, num_levels, length):
+  """A sequence prime as int32 codes ``[P]`` with ``1 ≤ P ≤ length``.
+
+  ``prime`` is a byte string, a str (encoded as UTF-8: byte-level models),
+  or integer codes in ``[0, num_levels)``. Raises a ValueError that says
+  what was expected otherwise.
+  """
+  if isinstance(prime, str):
+    prime = prime.encode("utf-8")
+  if isinstance(prime, (bytes, bytearray)):
+    codes = np.frombuffer(bytes(prime), np.uint8).astype(np.int64)
+  else:
+    try:
+      codes = np.asarray(prime)
+    except (TypeError, ValueError):
+      codes = None
+    if (codes is None or codes.ndim != 1 or codes.dtype == bool or codes.dtype == object
+        or not (np.issubdtype(codes.dtype, np.integer) or np.issubdtype(codes.dtype, np.floating))):
+      raise ValueError(f"`prime` must be bytes, a str or a 1-D array of integer codes, got "
+                       f"{type(prime).__name__}.")
+    if np.issubdtype(codes.dtype, np.floating):
+      if not np.all(np.isfinite(codes)) or np.any(codes != np.round(codes)):
+        raise ValueError("`prime` codes must be whole numbers.")
+    codes = codes.astype(np.int64)
+  if codes.size == 0:
+    raise ValueError("`prime` is empty; pass at least one code, or no prime.")
+  if codes.size > length:
+    raise ValueError(f"`prime` has {codes.size} codes: longer than length={length}.")
+  if codes.min() < 0 or codes.max() >= num_levels:
+    raise ValueError(f"`prime` codes must lie in [0, {num_levels - 1}], got values in "
+                     f"[{codes.min()}, {codes.max()}].")
+  return tf.constant(codes.astype(np.int32))
+
+
+def primed(t, prime, sampled):
+  """The code at step ``t``: ``prime[t]`` while ``t < len(prime)``, else ``sampled``."""
+  size = tf.size(prime)
+  padded = tf.concat([prime, [0]], 0)  # gather stays in range when the prime is empty
+  forced = tf.gather(padded, tf.minimum(t, size))
+  return tf.where(t < size, tf.fill(tf.shape(sampled), forced), sampled)

@@ -6,6 +6,7 @@ import os
 import tensorflow as tf
 
 from tfgen.data import fashion, tfds_source
+from tfgen.data.fortunes import FORTUNES_DIR, read_fortunes, split_files
 from tfgen.data.idx import read_idx_split
 from tfgen.data.text import read_text, split_text
 from tfgen.data.wav import ASTERISK_DIR, load_wav_folder
@@ -55,6 +56,9 @@ DATASETS = {s.name: s for s in [
                        "or data_dir"),
     DatasetSpec("wav", "audio", sample_rate=8000, source="any folder of WAV files (data_dir)",
                 needs_data_dir=True),
+    DatasetSpec("fortunes", "text",
+                source=f"the fortune files in {FORTUNES_DIR} (apt: fortunes), or data_dir, "
+                       "as bytes"),
     DatasetSpec("text", "text", source="a .txt file or a folder of them (data_dir), as bytes",
                 needs_data_dir=True),
 ]}
@@ -104,6 +108,8 @@ def _images(base, split, data_dir):
 
 
 def _sequences(spec, split, data_dir, sample_rate):
+  if spec.name == "fortunes":
+    return split_files(read_fortunes(data_dir), split)
   if spec.kind == "text":
     return [split_text(read_text(data_dir), split)]
   folder = data_dir or ASTERISK_DIR
@@ -136,10 +142,11 @@ def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shu
   Args:
     name: one of ``tfgen.data.DATASETS``: ``fashion_mnist``, ``mnist``,
       ``cifar10``, their ``binarized_`` variants (MNISTs only; pixels ≥ 128
-      → 1), ``speech`` (the Asterisk prompts), ``wav`` (a folder) or
-      ``text`` (a file or folder, byte-level).
+      → 1), ``speech`` (the Asterisk prompts), ``wav`` (a folder),
+      ``fortunes`` (the Debian fortune files, byte-level) or ``text`` (a
+      file or folder, byte-level).
     split: ``'train'`` or ``'test'``. Sequence datasets hold out every tenth
-      WAV file, or the last 10% of the text.
+      WAV or fortune file, or the last 10% of the text.
     batch_size: examples per batch.
     data_dir: where the files are; for TFDS datasets, a TFDS data folder.
     labels: images only: yield ``(images, labels)``.
