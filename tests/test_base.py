@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from tfgen import models
 from tfgen._keras import keras
-from tfgen.autoregressive import MADE, CharRNN, PixelCNN, WaveNet
+from tfgen.autoregressive import MADE, CharRNN, ImageTransformer, PixelCNN, Transformer, WaveNet
 from tfgen.flows import NICE, Glow, RealNVP
 from tfgen.training import default_optimizer
 
@@ -23,6 +23,10 @@ TINY = {
     "made": lambda **kw: MADE((4, 4, 1), hidden_units=[8], num_levels=4, **kw),
     "wavenet": lambda **kw: WaveNet(2, 1, 4, 4, 4, num_levels=8, **kw),
     "char_rnn": lambda **kw: CharRNN(num_levels=8, units=4, num_layers=1, **kw),
+    "transformer": lambda **kw: Transformer(num_levels=8, context_length=12, num_layers=1,
+                                            d_model=8, num_heads=2, attention="strided", **kw),
+    "image_transformer": lambda **kw: ImageTransformer((4, 4, 1), num_levels=4, num_layers=1,
+                                                       d_model=8, num_heads=2, **kw),
 }
 
 

@@ -338,3 +338,30 @@ def test_char_rnn_on_text_samples_with_a_prime(tmp_path, capsys):
   assert code == 2 and "`cell` must be one of" in err
   code, out, err = _run(["export", run, "--to", tmp_path / "served"], capsys)
   assert code == 0 and "sample" in out, err
+
+
+@pytest.mark.parametrize("model, size", [
+    ("transformer", ["--attention", "fixed", "--context-length", "32", "--d-model", "16",
+                     "--num-heads", "2", "--num-layers", "1"]),
+    ("image_transformer", ["--d-model", "8", "--num-heads", "2", "--num-layers", "1"]),
+])
+def test_transformers_train_sample_and_export(model, size, tmp_path, mnist_dir, capsys):
+  (tmp_path / "a.txt").write_text("the quick brown fox jumps over the lazy dog. " * 200)
+  data = (["--data", "text", "--data-dir", tmp_path / "a.txt", "--window", 32]
+          if model == "transformer" else ["--data", "binarized_mnist", "--data-dir", mnist_dir])
+  run = tmp_path / "run"
+  code, out, err = _run(["train", model, *size, *data, "--epochs", 1, "--steps-per-epoch", 2,
+                         "--batch-size", 4, "--validation-steps", 1, "--out", run,
+                         "--verbose", 0], capsys)
+  assert code == 0, err
+  extra = ["--prime", "Q: ", "--length", 20] if model == "transformer" else []
+  code, out, err = _run(["sample", run, "--n", 2, *extra], capsys)
+  assert code == 0, err
+  assert (run / "saved_model" / "1" / "saved_model.pb").exists()
+  if model == "transformer":
+    assert out.count("Q: ") >= 2
+    code, _, err = _run(["sample", run, "--length", 40], capsys)
+    assert code == 2 and "context_length=32" in err
+  else:
+    code, _, err = _run(["sample", run, "--prime", "x"], capsys)
+    assert code == 2 and "takes no prime" in err

@@ -7,7 +7,7 @@ family up here and then talks to the model only through the
 ``tfgen.base.LikelihoodModel`` contract.
 """
 
-from tfgen.autoregressive import char_rnn, made, pixelcnn, wavenet
+from tfgen.autoregressive import char_rnn, made, pixelcnn, transformer, wavenet
 from tfgen.family import ModelFamily, SizeOption
 from tfgen.flows import glow, nice, realnvp
 
@@ -48,5 +48,7 @@ register(pixelcnn.GATED_FAMILY)
 register(made.FAMILY)
 register(wavenet.FAMILY)
 register(char_rnn.FAMILY)
+register(transformer.FAMILY)
+register(transformer.IMAGE_FAMILY)
 
 __all__ = ["FAMILIES", "ModelFamily", "SizeOption", "family", "register", "unregister"]

@@ -4,6 +4,7 @@ from tfgen.layers.causal_conv import CausalConv1D
 from tfgen.layers.conditioner import ConvConditioner, DenseConditioner
 from tfgen.layers.masked_conv import MaskedConv2D, pixelcnn_mask
 from tfgen.layers.pixelcnn_stacks import GatedPixelCNNStack, PixelCNNStack
+from tfgen.layers.transformer_blocks import DecoderStack
 
-__all__ = ["CausalConv1D", "ConvConditioner", "DenseConditioner", "GatedPixelCNNStack", "MaskedConv2D",
+__all__ = ["CausalConv1D", "DecoderStack", "ConvConditioner", "DenseConditioner", "GatedPixelCNNStack", "MaskedConv2D",
            "PixelCNNStack", "pixelcnn_mask"]
