@@ -65,3 +65,15 @@ def policy():
     keras.mixed_precision.set_global_policy(name)
   yield set_policy
   keras.mixed_precision.set_global_policy("float32")
+
+
+def fortunes_bits_before_after(model, lr, steps=150, window=96):
+  """Held-out fortunes bits/char of ``model`` before and after ``steps`` of training."""
+  from tfgen._keras import keras
+  from tfgen.training import default_optimizer
+  model.compile(default_optimizer(lr))
+  train = data.load("fortunes", "train", 32, window=window, seed=0)
+  test = data.load("fortunes", "test", 64, window=window).take(4)
+  before = model.evaluate(test, verbose=0, return_dict=True)["bits_per_dim"]
+  model.fit(train, steps_per_epoch=steps, epochs=1, verbose=0)
+  return before, model.evaluate(test, verbose=0, return_dict=True)["bits_per_dim"]

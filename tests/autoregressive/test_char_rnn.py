@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgen import data, export
+from tests.conftest import fortunes_bits_before_after
+from tfgen import export
 from tfgen._keras import keras
 from tfgen.autoregressive import CharRNN, ScheduledSampling
 from tfgen.training import default_optimizer
@@ -154,13 +155,7 @@ def test_scheduled_sampling_trains_under_mirrored_strategy():
 
 def test_learns_real_text(fortunes_available):
   keras.utils.set_random_seed(0)
-  model = CharRNN(units=128, num_layers=1)
-  model.compile(default_optimizer(5e-3))
-  train = data.load("fortunes", "train", 32, window=96, seed=0)
-  test = data.load("fortunes", "test", 64, window=96).take(4)
-  before = model.evaluate(test, verbose=0, return_dict=True)["bits_per_dim"]
-  model.fit(train, steps_per_epoch=150, epochs=1, verbose=0)
-  after = model.evaluate(test, verbose=0, return_dict=True)["bits_per_dim"]
+  before, after = fortunes_bits_before_after(CharRNN(units=128, num_layers=1), 5e-3)
   assert before > 7.9 and after < 4.0, (before, after)
 
 

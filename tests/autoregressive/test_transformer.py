@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgen import data, export
+from tests.conftest import fortunes_bits_before_after
+from tfgen import export
 from tfgen._keras import keras
 from tfgen.autoregressive import ImageTransformer, Transformer
 from tfgen.layers.sparse_attention import allowed, causal_attention
@@ -179,12 +180,7 @@ def test_learns_real_text(fortunes_available):
   keras.utils.set_random_seed(0)
   model = Transformer(context_length=96, num_layers=2, d_model=64, num_heads=4,
                       attention="strided")
-  model.compile(default_optimizer(2e-3))
-  train = data.load("fortunes", "train", 32, window=96, seed=0)
-  test = data.load("fortunes", "test", 64, window=96).take(4)
-  before = model.evaluate(test, verbose=0, return_dict=True)["bits_per_dim"]
-  model.fit(train, steps_per_epoch=150, epochs=1, verbose=0)
-  after = model.evaluate(test, verbose=0, return_dict=True)["bits_per_dim"]
+  before, after = fortunes_bits_before_after(model, 2e-3)
   assert before > 7.5 and after < 4.5, (before, after)
 
 
