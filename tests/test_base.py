@@ -8,7 +8,8 @@ import tensorflow as tf
 
 from tfgen import models
 from tfgen._keras import keras
-from tfgen.autoregressive import MADE, CharRNN, ImageTransformer, PixelCNN, Transformer, WaveNet
+from tfgen.autoregressive import (MADE, CharRNN, ImageTransformer, PixelCNN, PixelRNN, Transformer,
+                                  WaveNet)
 from tfgen.flows import NICE, Glow, RealNVP
 from tfgen.training import default_optimizer
 
@@ -25,6 +26,7 @@ TINY = {
     "char_rnn": lambda **kw: CharRNN(num_levels=8, units=4, num_layers=1, **kw),
     "transformer": lambda **kw: Transformer(num_levels=8, context_length=12, num_layers=1,
                                             d_model=8, num_heads=2, attention="strided", **kw),
+    "pixelrnn": lambda **kw: PixelRNN((3, 3, 1), num_levels=4, units=4, num_layers=1, **kw),
     "image_transformer": lambda **kw: ImageTransformer((4, 4, 1), num_levels=4, num_layers=1,
                                                        d_model=8, num_heads=2, **kw),
 }

@@ -148,6 +148,7 @@ def test_image_run_train_sample_evaluate_export_resume(tmp_path, mnist_dir, caps
 @pytest.mark.parametrize("model, size", [
     ("made", ["--hidden-units", "32,32"]),
     ("gated_pixelcnn", ["--filters", "8", "--num-layers", "2"]),
+    ("pixelrnn", ["--units", "4", "--num-layers", "1", "--layer", "row"]),
 ])
 def test_autoregressive_image_models_on_binarized_data(model, size, tmp_path, mnist_dir, capsys):
   run = tmp_path / model

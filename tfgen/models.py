@@ -7,7 +7,7 @@ family up here and then talks to the model only through the
 ``tfgen.base.LikelihoodModel`` contract.
 """
 
-from tfgen.autoregressive import char_rnn, made, pixelcnn, transformer, wavenet
+from tfgen.autoregressive import char_rnn, made, pixelcnn, pixelrnn, transformer, wavenet
 from tfgen.family import ModelFamily, SizeOption
 from tfgen.flows import glow, nice, realnvp
 
@@ -50,5 +50,6 @@ register(wavenet.FAMILY)
 register(char_rnn.FAMILY)
 register(transformer.FAMILY)
 register(transformer.IMAGE_FAMILY)
+register(pixelrnn.FAMILY)
 
 __all__ = ["FAMILIES", "ModelFamily", "SizeOption", "family", "register", "unregister"]

@@ -126,7 +126,7 @@ def test_sparse_attention_equals_a_masked_dense_reference():
     mask = np.stack([np.array(allowed(attention, t, j, 5, second_half=h >= 2))
                      for h in range(4)])
     scores = np.einsum("bhtd,bhjd->bhtj", q.numpy(), k.numpy()) / np.sqrt(3)
-    scores = np.where(mask[None], scores, -np.inf)
+    scores = np.where(mask[None], scores, -1e30)
     weights = np.exp(scores - scores.max(-1, keepdims=True))
     weights = np.where(mask[None], weights, 0)
     weights = weights / np.maximum(weights.sum(-1, keepdims=True), 1e-30)

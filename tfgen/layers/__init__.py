@@ -3,8 +3,9 @@
 from tfgen.layers.causal_conv import CausalConv1D
 from tfgen.layers.conditioner import ConvConditioner, DenseConditioner
 from tfgen.layers.masked_conv import MaskedConv2D, pixelcnn_mask
+from tfgen.layers.pixel_rnn_layers import DiagonalBiLSTM, RowLSTM
 from tfgen.layers.pixelcnn_stacks import GatedPixelCNNStack, PixelCNNStack
 from tfgen.layers.transformer_blocks import DecoderStack
 
-__all__ = ["CausalConv1D", "DecoderStack", "ConvConditioner", "DenseConditioner", "GatedPixelCNNStack", "MaskedConv2D",
+__all__ = ["CausalConv1D", "DecoderStack", "DiagonalBiLSTM", "RowLSTM", "ConvConditioner", "DenseConditioner", "GatedPixelCNNStack", "MaskedConv2D",
            "PixelCNNStack", "pixelcnn_mask"]
