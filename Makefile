@@ -2,6 +2,7 @@
 # bench/results.json and regenerates the README's results table.
 PY ?= .venv/bin/python
 MINUTES ?= 10
+SEQ_MINUTES ?= 3
 
 .PHONY: bench test
 bench:
@@ -9,6 +10,7 @@ bench:
 	$(PY) bench/quality_budget.py --minutes $(MINUTES)
 	$(PY) bench/pixelcnn_sampling.py
 	$(PY) bench/wavenet_generation.py
+	$(PY) bench/sequence_models.py --minutes $(SEQ_MINUTES)
 	$(PY) bench/report.py --readme
 	$(PY) bench/report.py
 

@@ -163,3 +163,49 @@ def test_bpd(peer, test_images, batch=500):
   values = [peer.bpd(tf.constant(test_images[i:i + batch]))
             for i in range(0, len(test_images), batch)]
   return float(np.mean(np.concatenate(values)))
+
+
+# ----------------------------------------------------------------------------- sequences
+
+def keras_mha_gpt(length, num_levels=256, num_layers=4, d_model=128, num_heads=4):
+  """A decoder-only Transformer as a tf_keras user writes it: the functional
+  API and ``layers.MultiHeadAttention(use_causal_mask=True)``, with the same
+  pre-LayerNorm blocks, learned positions and sizes as ``tfgen.Transformer``
+  (so the parameter counts match). Trains with sparse categorical
+  cross-entropy on the next token."""
+  L = keras.layers
+  tokens = keras.Input((length,), dtype="int32")
+  shifted = L.Lambda(lambda t: tf.concat([tf.fill([tf.shape(t)[0], 1], num_levels),
+                                          t[:, :-1]], 1))(tokens)
+  positions = L.Lambda(lambda t: tf.broadcast_to(tf.range(length), tf.shape(t)))(tokens)
+  h = L.Embedding(num_levels + 1, d_model)(shifted) + L.Embedding(length, d_model)(positions)
+  for _ in range(num_layers):
+    a = L.LayerNormalization(epsilon=1e-5)(h)
+    h = h + L.MultiHeadAttention(num_heads, d_model // num_heads)(a, a, use_causal_mask=True)
+    m = L.LayerNormalization(epsilon=1e-5)(h)
+    h = h + L.Dense(d_model)(L.Dense(4 * d_model, activation="gelu")(m))
+  logits = L.Dense(num_levels)(L.LayerNormalization(epsilon=1e-5)(h))
+  return keras.Model(tokens, logits)
+
+
+def sequence_model(name, length):
+  """``(compiled model, parameter count)`` for the sequence benchmarks."""
+  from tfgen.autoregressive import Transformer
+  from tfgen.training import default_optimizer
+  size = dict(num_layers=4, d_model=128, num_heads=4)
+  if name == "keras_mha_gpt":
+    model = keras_mha_gpt(length, **size)
+    model.compile(default_optimizer(1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+  else:
+    attention = name.rsplit("_", 1)[1]
+    model = Transformer(context_length=length, attention=attention, **size)
+    model.compile(default_optimizer(1e-3))
+  return model, count(model.trainable_variables)
+
+
+def sequence_flops(params, batch, length):
+  """Forward float operations of a step by the usual ``2·N`` per token rule
+  (Kaplan et al. 2020), attention scores left out, the same for every model
+  (the profiler misses the einsums inside keras.layers.MultiHeadAttention)."""
+  return 2 * params * batch * length

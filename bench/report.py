@@ -82,9 +82,70 @@ def _quality(r):
   return rows
 
 
+def _seq_speed(m, label):
+  return ("%s (%.2fM params), n = %d, batch %d: %.0f tokens/s, peak RSS %.0f MB "
+          "(+%.0f MB in training), MFU %.1f%%" % (
+              label, m["params"] / 1e6, m["length"], m["batch"], m["tokens_per_s"],
+              m["peak_rss_mb"], m["training_mb"], 100 * m["mfu"]))
+
+
+def _sequence_throughput(r):
+  m = r["models"]
+  return [
+      ("Transformer training throughput, dense attention (6·N FLOPs/token, float32 peak %.0f "
+       "GFLOP/s)" % r["matmul_peak_gflops"],
+       _seq_speed(m["tfgen_transformer_dense@256"], "tfgen `Transformer`, dense"),
+       _seq_speed(m["keras_mha_gpt@256"], "tf_keras `MultiHeadAttention` GPT"),
+       "%.2f× the tokens/s" % r["dense_speedup"], "`bench/sequence_models.py`", r),
+      ("Transformer training at n = 4096, sparse against dense attention",
+       _seq_speed(m["tfgen_transformer_strided@4096"], "tfgen `Transformer`, strided"),
+       _seq_speed(m["keras_mha_gpt@4096"], "tf_keras `MultiHeadAttention` GPT"),
+       "%.2f× the tokens/s, %.2f× less peak RSS (%.1f× less training memory)" % (
+           r["sparse_speedup"], r["sparse_memory_ratio"], r["sparse_training_memory_ratio"]),
+       "`bench/sequence_models.py`", r)]
+
+
+def _sequence_sampling(r):
+  t, c = r["transformer"], r["char_rnn"]
+  return [("Transformer sampling, %d tokens (%.2fM params)" % (t["tokens"], t["params"] / 1e6),
+           "key/value cache: %.2f s" % t["cached_s"], "naive (whole network per token): %.1f s"
+           % t["naive_s"], "%.0f× faster" % t["speedup"], "`bench/sequence_models.py`", r),
+          ("CharRNN sampling, %d × %d tokens (%.2fM params)" % (c["batch"], c["tokens"],
+                                                              c["params"] / 1e6),
+           "recurrent state: %.2f s" % c["cached_s"], "naive (rerun the prefix): %.1f s"
+           % c["naive_s"], "%.0f× faster" % c["speedup"], "`bench/sequence_models.py`", r)]
+
+
+SEQUENCE_LABELS = {"char_rnn_lstm": "`CharRNN` LSTM", "char_rnn_gru": "`CharRNN` GRU",
+                   "char_rnn_lstm_scheduled": "`CharRNN` LSTM + scheduled sampling",
+                   "transformer_dense": "`Transformer` dense",
+                   "transformer_strided": "`Transformer` strided",
+                   "gated_pixelcnn": "Gated `PixelCNN`", "pixelrnn_diagonal":
+                   "`PixelRNN` Diagonal BiLSTM", "image_transformer_strided":
+                   "`ImageTransformer` strided"}
+
+
+def _sequence_quality(r):
+  rows = []
+  for name, m in r["text"].items():
+    rows.append(("Fortunes test bits/char after %g min of training" % r["minutes"],
+                 "%s (%.2fM params): %.3f bits/char after %d steps; %.0f%% of sampled words are "
+                 "real" % (SEQUENCE_LABELS.get(name, name), m["params"] / 1e6,
+                           m["test_bits_per_char"], m["steps"], 100 * m["word_hit_rate"]),
+                 "", "%.3f" % m["test_bits_per_char"], "`bench/sequence_models.py`", r))
+  for name, m in r["images"].items():
+    rows.append(("Binarized Fashion-MNIST test bits/dim after %g min" % r["minutes"],
+                 "%s (%.2fM params): %.4f bits/dim (%.1f nats/image) after %d steps" % (
+                     SEQUENCE_LABELS.get(name, name), m["params"] / 1e6, m["test_bits_per_dim"],
+                     m["test_bits_per_dim"] * 784 * 0.693147, m["steps"]),
+                 "", "%.4f" % m["test_bits_per_dim"], "`bench/sequence_models.py`", r))
+  return rows
+
+
 RENDERERS = {"training_throughput": _throughput, "training_throughput_jit": _throughput,
              "quality_budget": _quality, "pixelcnn_sampling": _pixelcnn,
-             "wavenet_generation": _wavenet}
+             "wavenet_generation": _wavenet, "sequence_throughput": _sequence_throughput,
+             "sequence_sampling": _sequence_sampling, "sequence_quality": _sequence_quality}
 
 
 def describe_machine(m):

@@ -51,3 +51,15 @@ def test_machine_records_cpu_model_and_bf16_features(tmp_path):
       == "2 CPU cores (AMD EPYC, AVX2)"
   # Results recorded before the model was: the old label, unchanged.
   assert report.describe_machine({"cpu_count": 2}) == "2 CPU cores"
+
+
+def test_the_keras_gpt_baseline_matches_tfgen_transformer_parameters():
+  import sys
+  sys.path.insert(0, str(BENCH))
+  peers = _bench_module("peers")
+  ours, n_ours = peers.sequence_model("tfgen_transformer_dense", 16)
+  theirs, n_theirs = peers.sequence_model("keras_mha_gpt", 16)
+  assert n_ours == n_theirs > 800_000
+  import numpy as np
+  x = np.random.default_rng(0).integers(0, 256, size=(2, 16))
+  assert theirs(x).shape == (2, 16, 256) and ours.log_prob(x).shape == (2,)

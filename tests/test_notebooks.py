@@ -15,6 +15,8 @@ SMALL = {
     "pixelcnn.ipynb": "TRAIN_STEPS = 3\nFILTERS = 8\nLAYERS = 2",
     "wavenet.ipynb": ("TRAIN_STEPS = 3\nLAYERS_PER_STACK = 4\nSTACKS = 1\nCHANNELS = 8\n"
                       "SECONDS = 0.05"),
+    "sequence_models.ipynb": ("TRAIN_STEPS = 4\nUNITS = 16\nCONTEXT = 32\nIMAGE_STEPS = 2\n"
+                              "SAMPLE_TOKENS = 32"),
 }
 
 
@@ -41,6 +43,8 @@ def test_notebook_runs_top_to_bottom(name, tmp_path, fmnist_available):
   _parameters_cell(nb).source = SMALL[name]
   if name == "wavenet.ipynb" and not os.path.isdir("/usr/share/asterisk/sounds/en_US_f_Allison"):
     pytest.skip("asterisk-core-sounds-en-wav not installed")
+  if name == "sequence_models.ipynb" and not os.path.isdir("/usr/share/games/fortunes"):
+    pytest.skip("fortunes not installed")
   NotebookClient(nb, timeout=600, kernel_name="python3",
                  resources={"metadata": {"path": str(tmp_path)}}).execute()
   outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]

@@ -176,6 +176,7 @@ def test_image_transformer_completes_images_and_matches_naive():
     model.sample(2, seed=1, prefix=rng.integers(0, 4, size=(2, 4, 4, 3)))
 
 
+@pytest.mark.slow  # CharRNN's real-text test covers the default suite
 def test_learns_real_text(fortunes_available):
   keras.utils.set_random_seed(0)
   model = Transformer(context_length=96, num_layers=2, d_model=64, num_heads=4,

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from tfgen import audio, data
-from tfgen.autoregressive import MADE, PixelCNN, WaveNet
+from tfgen.autoregressive import MADE, CharRNN, PixelCNN, PixelRNN, Transformer, WaveNet
 from tfgen.bijectors import AffineCoupling, Dequantize
 from tfgen.flows import Glow
 from tfgen.training import default_optimizer, resumable
@@ -118,6 +118,26 @@ CASES = [
      "local_upsample"),
     ("wavenet bad condition_shape", lambda: WaveNet(condition_shape=(3,)), "None, channels"),
     ("image_shape", lambda: Glow((4, 4)), "image_shape"),
+    # -- sequence models ------------------------------------------------------------------------
+    ("char_rnn: code 256", lambda: CharRNN(units=4, num_layers=1).log_prob([[256]]),
+     r"\[0, 255\]"),
+    ("char_rnn: empty prime", lambda: CharRNN(units=4, num_layers=1).sample(
+        1, length=5, prime=b"", seed=1), "empty"),
+    ("char_rnn: prime longer than length", lambda: CharRNN(units=4, num_layers=1).sample(
+        1, length=2, prime="abc", seed=1), "longer than length=2"),
+    ("char_rnn: prime of strings", lambda: CharRNN(units=4, num_layers=1).sample(
+        1, length=5, prime=["a", "b"], seed=1), "prime"),
+    ("char_rnn: bad cell", lambda: CharRNN(cell="rnn"), "cell"),
+    ("char_rnn: bad schedule", lambda: CharRNN(scheduled_sampling="cosine"), "decay"),
+    ("transformer: too long", lambda: Transformer(context_length=8, num_layers=1, d_model=8,
+                                                  num_heads=2).log_prob(np.zeros((1, 9))),
+     "context_length=8"),
+    ("transformer: bad attention", lambda: Transformer(attention="sliding"), "attention"),
+    ("transformer: d_model % heads", lambda: Transformer(d_model=10, num_heads=4), "divisible"),
+    ("transformer: sample beyond context", lambda: Transformer(
+        context_length=8, num_layers=1, d_model=8, num_heads=2).sample(1, length=9, seed=1),
+     "context_length=8"),
+    ("pixelrnn: bad layer", lambda: PixelRNN((4, 4, 1), layer="column"), "layer"),
     # -- bijectors ----------------------------------------------------------------------------
     ("float64 into a coupling", lambda: AffineCoupling([4], hidden_channels=4).forward(
         np.zeros((1, 4))), "float32"),
