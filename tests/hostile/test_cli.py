@@ -44,7 +44,7 @@ def run(trained, tmp_path):
   return tmp_path / "run"
 
 
-def _one_line_exit_2(argv, capsys, match):
+def _assert_one_line_exit_2(argv, capsys, match):
   code, _, err = _run(argv, capsys)
   assert code == 2, err
   assert match in err, err
@@ -68,22 +68,22 @@ def _one_line_exit_2(argv, capsys, match):
     (["export", "/nonexistent", "--to", "x", "--version", "0"], "expected a positive integer"),
 ])
 def test_bad_flags(argv, match, capsys):
-  _one_line_exit_2(argv, capsys, match)
+  _assert_one_line_exit_2(argv, capsys, match)
 
 
 def test_filesystem_mistakes(run, tmp_path, capsys):
   (tmp_path / "file").write_text("x")
-  _one_line_exit_2(["export", run, "--to", tmp_path / "file"], capsys, "is a file")
-  _one_line_exit_2(["export", run, "--to", tmp_path / "file" / "sub"], capsys, "Cannot create")
-  _one_line_exit_2(["export", run, "--to", ""], capsys, "must name a folder")
-  _one_line_exit_2(["export", run, "--to", tmp_path / "s", "--version",
+  _assert_one_line_exit_2(["export", run, "--to", tmp_path / "file"], capsys, "is a file")
+  _assert_one_line_exit_2(["export", run, "--to", tmp_path / "file" / "sub"], capsys, "Cannot create")
+  _assert_one_line_exit_2(["export", run, "--to", ""], capsys, "must name a folder")
+  _assert_one_line_exit_2(["export", run, "--to", tmp_path / "s", "--version",
                     "99999999999999999999"], capsys, "below 2**63")
-  _one_line_exit_2(["train", *TINY, "--out", tmp_path / "file" / "run"], capsys, "which is a file")
-  _one_line_exit_2(["train", *TINY, "--out", tmp_path / "file"], capsys, "is a file")
+  _assert_one_line_exit_2(["train", *TINY, "--out", tmp_path / "file" / "run"], capsys, "which is a file")
+  _assert_one_line_exit_2(["train", *TINY, "--out", tmp_path / "file"], capsys, "is a file")
   if os.getuid() != 0:  # root writes anywhere
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
-    _one_line_exit_2(["export", run, "--to", locked / "m"], capsys, "Cannot create")
+    _assert_one_line_exit_2(["export", run, "--to", locked / "m"], capsys, "Cannot create")
 
 
 def test_sample_length_beyond_the_bound(tmp_path, capsys):
@@ -98,14 +98,14 @@ def test_sample_length_beyond_the_bound(tmp_path, capsys):
                        "--validation-steps", 1, "--no-export", "--out", run, "--verbose", 0],
                       capsys)
   assert code == 0, err
-  _one_line_exit_2(["sample", run, "--seconds", "1e9"], capsys, "at most 1000000 steps")
+  _assert_one_line_exit_2(["sample", run, "--seconds", "1e9"], capsys, "at most 1000000 steps")
 
 
 def test_damaged_weights_and_backups(run, capsys):
   data = next((run / "checkpoint").glob("weights.data-*"))
   data.write_bytes(data.read_bytes()[:100])
   for command in (["sample", run], ["evaluate", run], ["export", run, "--to", run / "s"]):
-    _one_line_exit_2(command, capsys, "cannot be read")
+    _assert_one_line_exit_2(command, capsys, "cannot be read")
 
 
 @pytest.mark.parametrize("damage", ["truncate-data", "delete-index"])
@@ -118,12 +118,12 @@ def test_resume_from_a_damaged_backup_names_it(run, capsys, damage):
   else:
     next(p for p in files if p.name.endswith(".index")).unlink()
   config = json.loads((run / "config.json").read_text())
-  _one_line_exit_2(["train", *TINY, "--data", "mnist", "--data-dir", config["data_dir"],
+  _assert_one_line_exit_2(["train", *TINY, "--data", "mnist", "--data-dir", config["data_dir"],
                     "--epochs", "2", "--resume", "--out", run], capsys, "backup")
 
 
 def test_a_run_with_different_sizes_does_not_resume(run, capsys):
-  _one_line_exit_2(["train", "glow", "--levels", "1", "--steps-per-level", "2", "--resume",
+  _assert_one_line_exit_2(["train", "glow", "--levels", "1", "--steps-per-level", "2", "--resume",
                     "--out", run], capsys, "steps_per_level cannot change")
 
 
@@ -148,7 +148,7 @@ def test_bad_idx_files_for_evaluate(run, tmp_path, capsys, what):
       f.write(header + np.zeros((8, 28, 28), ">f4").tobytes())
   else:
     _write_idx(labels, np.full((8,), 200, np.uint8))
-  _one_line_exit_2(["evaluate", run, "--data-dir", folder], capsys,
+  _assert_one_line_exit_2(["evaluate", run, "--data-dir", folder], capsys,
                    "t10k" if what != "float images" else "unsigned bytes")
 
 
@@ -167,7 +167,7 @@ def test_a_run_that_met_a_non_finite_step_ships_nothing(tmp_path, capsys):
   assert config["status"] == "stopped on a non-finite step"
   assert not (run / "saved_model").exists()
   assert np.isfinite(config["test"]["bits_per_dim"])          # last good weights, not NaN
-  _one_line_exit_2(["export", run, "--to", tmp_path / "s"], capsys, "--force")
+  _assert_one_line_exit_2(["export", run, "--to", tmp_path / "s"], capsys, "--force")
   assert not (tmp_path / "s").exists()
   code, out, err = _run(["export", run, "--to", tmp_path / "s", "--force"], capsys)
   assert code == 0 and (tmp_path / "s" / "1").exists(), err

@@ -139,15 +139,7 @@ class PixelCNN(LikelihoodModel):
     """
     _validation.one_of(method, "method", {"cached", "naive"})
     h, w, c = self.image_shape
-    images = tf.zeros([n, h, w, c], tf.int32)
-    start = 0
-    if prefix is not None:
-      prefix = _validation.discrete_batch(prefix, [None, w, c], self.num_levels, name="prefix")
-      if prefix.shape[0] != n or not 0 < prefix.shape[1] < h:
-        raise ValueError(f"`prefix` must have shape [{n}, rows, {w}, {c}] with 1 <= rows <= "
-                         f"{h - 1}, got {prefix.shape.as_list()}.")
-      images = tf.concat([prefix, images[:, prefix.shape[1]:]], axis=1)
-      start = prefix.shape[1] * w * c
+    images, start = sampling.image_prefix(prefix, n, self.image_shape, self.num_levels)
     noise = sampling.gumbel_noise([n, h, w, c, self.num_levels], seed)
     fn = self._cached_fn if method == "cached" else self._naive_fn
     return fn(images, tf.constant(start), noise, temperature, condition)

@@ -108,16 +108,7 @@ class PixelRNN(LikelihoodModel):
 
   def _sample(self, n, seed, temperature, condition, prefix=None):
     """``n`` images, one sub-pixel per network pass; ``prefix`` keeps the top rows."""
-    h, w, c = self.image_shape
-    images = tf.zeros([n, h, w, c], tf.int32)
-    start = 0
-    if prefix is not None:
-      prefix = _validation.discrete_batch(prefix, [None, w, c], self.num_levels, name="prefix")
-      if prefix.shape[0] != n or not 0 < prefix.shape[1] < h:
-        raise ValueError(f"`prefix` must have shape [{n}, rows, {w}, {c}] with 1 <= rows <= "
-                         f"{h - 1}, got {prefix.shape.as_list()}.")
-      images = tf.concat([prefix, images[:, prefix.shape[1]:]], axis=1)
-      start = prefix.shape[1] * w * c
+    images, start = sampling.image_prefix(prefix, n, self.image_shape, self.num_levels)
     return self._sample_graph(n, seed, temperature, condition, images=images, start=start)
 
   def _sample_graph(self, n, seed, temperature, condition, images=None, start=0):

@@ -143,3 +143,20 @@ def primed(t, prime, sampled):
   padded = tf.concat([prime, [0]], 0)  # gather stays in range when the prime is empty
   forced = tf.gather(padded, tf.minimum(t, size))
   return tf.where(t < size, tf.fill(tf.shape(sampled), forced), sampled)
+
+
+def image_prefix(prefix, n, image_shape, num_levels):
+  """Validated top rows to keep when sampling ``n`` images: ``(images int32
+  [n, H, W, C] with the prefix in place and zeros below, first free
+  sub-pixel index)``. ``prefix`` is ``None`` or ``[n, rows, W, C]`` with
+  ``1 ≤ rows < H``."""
+  from tfgen import _validation
+  h, w, c = image_shape
+  images = tf.zeros([n, h, w, c], tf.int32)
+  if prefix is None:
+    return images, 0
+  prefix = _validation.discrete_batch(prefix, [None, w, c], num_levels, name="prefix")
+  if prefix.shape[0] != n or not 0 < prefix.shape[1] < h:
+    raise ValueError(f"`prefix` must have shape [{n}, rows, {w}, {c}] with 1 <= rows <= "
+                     f"{h - 1}, got {prefix.shape.as_list()}.")
+  return tf.concat([prefix, images[:, prefix.shape[1]:]], axis=1), prefix.shape[1] * w * c

@@ -1,6 +1,5 @@
 """Decoder-only Transformers over bytes (GPT-style) and over image pixels (Sparse Transformer)."""
 
-import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -269,12 +268,9 @@ class ImageTransformer(Transformer):
     """``n`` images; ``prefix`` (``[n, rows, W, C]``, ``rows < H``) keeps the top rows."""
     _validation.one_of(method, "method", {"cached", "naive"})
     h, w, c = self.image_shape
-    prime = tf.zeros([0], tf.int32)
     if prefix is not None:
-      prefix = _validation.discrete_batch(prefix, [None, w, c], self.num_levels, name="prefix")
-      if prefix.shape[0] != n or not 0 < prefix.shape[1] < h:
-        raise ValueError(f"`prefix` must have shape [{n}, rows, {w}, {c}] with 1 <= rows <= "
-                         f"{h - 1}, got {prefix.shape.as_list()}.")
+      images, start = sampling.image_prefix(prefix, n, self.image_shape, self.num_levels)
+      prefix = images[:, :start // (w * c)]
     flat = self._image_graph(n, seed, temperature, condition, prefix, method)
     return tf.reshape(flat, [n, h, w, c])
 
