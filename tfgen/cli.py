@@ -435,7 +435,13 @@ def parser():
                  help="Keras progress: 0 silent, 1 bar, 2 one line per epoch")
   g = t.add_argument_group("model size (defaults: the demo size of MODEL)")
   for flag, users in _size_flags().items():
-    g.add_argument("--" + flag, metavar="N", help="; ".join(f"{h} [{m}]" for m, h in users))
+    by_help = {}
+    for family_name, text in users:  # one help text, the families that share it
+      by_help.setdefault(text, []).append(family_name)
+    numeric = all(o.type in (int, float) for f in models.FAMILIES.values() for o in f.sizes
+                  if o.flag == flag)
+    g.add_argument("--" + flag, metavar="N" if numeric else "VALUE",
+                   help="; ".join(f"{h} [{', '.join(fams)}]" for h, fams in by_help.items()))
   t.set_defaults(func=cmd_train)
 
   s = sub.add_parser("sample", help="draw samples from a trained run",

@@ -263,9 +263,8 @@ FAMILY = ModelFamily(
     "char_rnn", CharRNN, "Karpathy 2015 (char-rnn); Bengio et al. 2015, Scheduled Sampling for "
     "Sequence Prediction with Recurrent Neural Networks", ("text", "audio"), "fortunes",
     demo=dict(cell="lstm", units=256, num_layers=2),
-    sizes=(SizeOption("units", "units", int, "recurrent state size (char_rnn)"),
-           SizeOption("num-layers", "num_layers", int,
-                      "masked convolution layers / gated blocks / recurrent layers"),
-           SizeOption("cell", "cell", str, f"recurrent cell: {' or '.join(CELLS)} (char_rnn)"),
+    sizes=(SizeOption("units", "units", int, "recurrent state size"),
+           SizeOption("num-layers", "num_layers", int, "recurrent layers"),
+           SizeOption("cell", "cell", str, f"recurrent cell: {' or '.join(CELLS)}"),
            SizeOption("scheduled-sampling", "scheduled_sampling", str,
-                      f"scheduled-sampling decay: {', '.join(DECAYS)} (char_rnn)")))
+                      f"scheduled-sampling decay: {', '.join(DECAYS)}")))

@@ -148,4 +148,4 @@ FAMILY = ModelFamily(
     "Distribution Estimation", ("image",), "binarized_fashion_mnist",
     demo=dict(hidden_units=[500]),
     sizes=(SizeOption("hidden-units", "hidden_units", int_list,
-                      "comma-separated hidden layer widths (MADE)"),))
+                      "comma-separated hidden layer widths"),))

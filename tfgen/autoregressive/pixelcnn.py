@@ -168,8 +168,7 @@ class PixelCNN(LikelihoodModel):
 
 
 PIXEL_SIZES = (SizeOption("filters", "filters", int, "feature maps per layer"),
-               SizeOption("num-layers", "num_layers", int,
-                          "masked convolution layers / gated blocks"))
+               SizeOption("num-layers", "num_layers", int, "masked convolution layers / gated blocks"))
 
 FAMILY = ModelFamily(
     "pixelcnn", PixelCNN, "van den Oord, Kalchbrenner & Kavukcuoglu 2016, Pixel Recurrent "

@@ -134,7 +134,6 @@ FAMILY = ModelFamily(
     "pixelrnn", PixelRNN, "van den Oord, Kalchbrenner & Kavukcuoglu 2016, Pixel Recurrent "
     "Neural Networks (Row LSTM, Diagonal BiLSTM)", ("image",), "binarized_fashion_mnist",
     demo=dict(units=32, num_layers=2, layer="diagonal"),
-    sizes=(SizeOption("units", "units", int, "recurrent state size (char_rnn, pixelrnn)"),
-           SizeOption("num-layers", "num_layers", int,
-                      "masked convolution layers / gated blocks / recurrent or decoder layers"),
-           SizeOption("layer", "layer", str, "spatial LSTM: row or diagonal (pixelrnn)")))
+    sizes=(SizeOption("units", "units", int, "recurrent state size"),
+           SizeOption("num-layers", "num_layers", int, "spatial LSTM layers"),
+           SizeOption("layer", "layer", str, "spatial LSTM: row or diagonal")))

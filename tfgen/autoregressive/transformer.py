@@ -309,20 +309,19 @@ class ImageTransformer(Transformer):
     return {**config, "image_shape": self.image_shape}
 
 
-_SIZES = (SizeOption("num-layers", "num_layers", int,
-                     "masked convolution layers / gated blocks / recurrent or decoder layers"),
-          SizeOption("d-model", "d_model", int, "model width (transformers)"),
-          SizeOption("num-heads", "num_heads", int, "attention heads (transformers)"),
+_SIZES = (SizeOption("num-layers", "num_layers", int, "decoder blocks"),
+          SizeOption("d-model", "d_model", int, "model width"),
+          SizeOption("num-heads", "num_heads", int, "attention heads"),
           SizeOption("attention", "attention", str,
-                     f"attention pattern: {', '.join(PATTERNS)} (transformers)"),
-          SizeOption("block-size", "block_size", int, "sparse attention stride (transformers)"))
+                     f"attention pattern: {', '.join(PATTERNS)}"),
+          SizeOption("block-size", "block_size", int, "sparse attention stride"))
 
 FAMILY = ModelFamily(
     "transformer", Transformer, "Radford et al. 2019 (GPT-2, byte level); Child et al. 2019, "
     "Generating Long Sequences with Sparse Transformers", ("text", "audio"), "fortunes",
     demo=dict(context_length=256, num_layers=4, d_model=128, num_heads=4, attention="dense"),
     sizes=_SIZES + (SizeOption("context-length", "context_length", int,
-                               "longest sequence (transformer)"),))
+                               "longest sequence"),))
 
 IMAGE_FAMILY = ModelFamily(
     "image_transformer", ImageTransformer, "Child et al. 2019, Generating Long Sequences with "
