@@ -6,6 +6,7 @@ from tfgen.layers.masked_conv import MaskedConv2D, pixelcnn_mask
 from tfgen.layers.pixel_rnn_layers import DiagonalBiLSTM, RowLSTM
 from tfgen.layers.pixelcnn_stacks import GatedPixelCNNStack, PixelCNNStack
 from tfgen.layers.transformer_blocks import DecoderStack
+from tfgen.layers.vector_quantizer import VectorQuantizer
 
 __all__ = ["CausalConv1D", "DecoderStack", "DiagonalBiLSTM", "RowLSTM", "ConvConditioner", "DenseConditioner", "GatedPixelCNNStack", "MaskedConv2D",
-           "PixelCNNStack", "pixelcnn_mask"]
+           "PixelCNNStack", "VectorQuantizer", "pixelcnn_mask"]
