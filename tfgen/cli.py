@@ -237,8 +237,11 @@ def cmd_train(args):
                       lambda epoch: sample(n_logged, 0.7, (config["seed"], epoch)), spec.kind,
                       num_levels=spec.num_levels, sample_rate=spec.sample_rate or 8000)]
   start = time.time()
+  # A small test split may hold fewer batches than asked for: count them (at
+  # most validation_steps) rather than let Keras warn that the data ran out.
+  validation_steps = max(1, sum(1 for _ in test.take(args.validation_steps)))
   model.fit(train, epochs=config["epochs"], steps_per_epoch=config["steps_per_epoch"],
-            validation_data=test, validation_steps=args.validation_steps, callbacks=callbacks,
+            validation_data=test, validation_steps=validation_steps, callbacks=callbacks,
             verbose=args.verbose)
   failed = int(model.nonfinite_steps.numpy()) > 0
   if failed:
