@@ -73,10 +73,14 @@ def test_unused_codes_restart_from_encoder_outputs():
 
   def near_the_data(threshold):
     vq = _vq(decay=0.5, restart_threshold=threshold)
+    start = np.random.default_rng(5).normal(scale=0.1, size=(8, 3)).astype(np.float32)
+    vq.codebook.assign(start)               # deterministic: codes start near 0
+    vq.ema_sum.assign(start)
     for _ in range(8):
       vq(f, training=True)
+    # The data sit ~8.7 from the origin: a code within 5 of their mean has moved there.
     distance = np.linalg.norm(vq.codebook.numpy() - f.mean(0), axis=1)
-    return int((distance < 3.).sum()), float(vq.statistics(vq(f)[1])["usage"])
+    return int((distance < 5.).sum()), float(vq.statistics(vq(f)[1])["usage"])
 
   restarted, usage = near_the_data(0.05)
   stuck, stuck_usage = near_the_data(0.)
@@ -119,6 +123,9 @@ MIRRORED = textwrap.dedent("""
     with strategy.scope():
       vq = VectorQuantizer(num_codes=8, code_dim=3, decay=0.5, restart_threshold=0.05)
       vq.build([None, 3])
+      start = np.random.default_rng(2).normal(scale=0.5, size=(8, 3)).astype(np.float32)
+      vq.codebook.assign(start)           # deterministic start
+      vq.ema_sum.assign(start)
     # Replica 0 sees vectors near +3, replica 1 near -3: local statistics would differ.
     x = np.concatenate([np.random.default_rng(0).normal(3., size=(16, 3)),
                         np.random.default_rng(1).normal(-3., size=(16, 3))]).astype(np.float32)
