@@ -69,7 +69,6 @@ def policy():
 
 def fortunes_bits_before_after(model, lr, steps=150, window=96):
   """Held-out fortunes bits/char of ``model`` before and after ``steps`` of training."""
-  from tfgen._keras import keras
   from tfgen.training import default_optimizer
   model.compile(default_optimizer(lr))
   train = data.load("fortunes", "train", 32, window=window, seed=0)
@@ -77,3 +76,25 @@ def fortunes_bits_before_after(model, lr, steps=150, window=96):
   before = model.evaluate(test, verbose=0, return_dict=True)["bits_per_dim"]
   model.fit(train, steps_per_epoch=steps, epochs=1, verbose=0)
   return before, model.evaluate(test, verbose=0, return_dict=True)["bits_per_dim"]
+
+
+_REPORT = """
+import json as _json, sys as _sys
+result["mods"] = sorted({k.split(".")[0] for k in _sys.modules}
+                        & {"tfgen", "tf_keras", "tensorflow_probability"})
+print(_json.dumps(result))
+"""
+
+
+def run_tensorflow_only(script):
+  """Runs ``script`` (which sets a JSON-able dict ``result``) in a fresh Python
+  process and returns ``result``, plus ``result["mods"]``: which of tfgen,
+  tf_keras and TFP that process imported (exports must need none)."""
+  import json
+  import os
+  import subprocess
+  import sys
+  run = subprocess.run([sys.executable, "-c", script + _REPORT], capture_output=True, text=True,
+                       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), timeout=300)
+  assert run.returncode == 0, run.stderr[-3000:]
+  return json.loads(run.stdout.strip().splitlines()[-1])

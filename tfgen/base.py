@@ -292,6 +292,18 @@ class LikelihoodModel(keras.Model):
     out = self._sample(n, seed, tf.constant(temperature), encoded, **options)
     return tf.cast(out, self.data_dtype)
 
+  def conditionals(self, x, condition=None, *, labels=_MISSING):
+    """Autoregressive families: the distribution of every conditional given
+    ``x``, e.g. ``tfd.Independent(tfd.Categorical(logits))`` over the event,
+    so ``conditionals(x).log_prob(x) == log_prob(x)``."""
+    condition = deprecated_alias(condition, labels, "labels", "condition", "conditionals")
+    x = self._check_data(x)
+    return self._conditionals(x, self._encode_condition(condition, tf.shape(x)[0]))
+
+  def _conditionals(self, x, condition):
+    raise NotImplementedError(f"{type(self).__name__} is not a product of conditionals it can "
+                              "list (a flow's density is `model.distribution`).")
+
   def sample_options(self):
     """The family options ``sample`` takes (the keyword arguments of ``_sample``)."""
     import inspect

@@ -7,7 +7,7 @@ from tfgen import _validation
 from tfgen._keras import keras
 from tfgen.autoregressive import sampling
 from tfgen.autoregressive.scheduled_sampling import DECAYS, ScheduledSampling
-from tfgen.base import _MISSING, LikelihoodModel, deprecated_alias
+from tfgen.base import LikelihoodModel
 from tfgen.family import ModelFamily, SizeOption
 
 tfd = tfp.distributions
@@ -145,12 +145,9 @@ class CharRNN(LikelihoodModel):
 
   # -- likelihood --------------------------------------------------------------------
 
-  def conditionals(self, x, condition=None, *, labels=_MISSING):
+  def _conditionals(self, x, condition):
     """``Independent(Categorical)`` over the sequence: each ``p(x_t | x_<t)`` given ``x``."""
-    condition = deprecated_alias(condition, labels, "labels", "condition", "conditionals")
-    x = self._check_data(x)
-    logits = self._logits(x, self._encode_condition(condition, tf.shape(x)[0]))
-    return tfd.Independent(tfd.Categorical(logits=logits), reinterpreted_batch_ndims=1)
+    return tfd.Independent(tfd.Categorical(logits=self._logits(x, condition)), 1)
 
   def _log_prob(self, x, condition, training=False):
     if training and self.schedule is not None:

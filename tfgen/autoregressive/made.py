@@ -109,11 +109,9 @@ class MADE(LikelihoodModel):
       return tfd.Independent(tfd.Bernoulli(logits=params), reinterpreted_batch_ndims=1)
     return tfd.Independent(tfd.Categorical(logits=params), reinterpreted_batch_ndims=1)
 
-  def conditionals(self, x, condition=None, *, labels=_MISSING):
+  def _conditionals(self, x, condition):
     """``Independent(Bernoulli | Categorical)`` over the flat event, given ``x``."""
-    condition = deprecated_alias(condition, labels, "labels", "condition", "conditionals")
-    x = self._check_data(x)
-    return self._distribution(self._flat(x), self._encode_condition(condition, tf.shape(x)[0]))
+    return self._distribution(self._flat(x), condition)
 
   def _log_prob(self, x, condition, training=False):
     flat = self._flat(x)

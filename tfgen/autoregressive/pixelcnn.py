@@ -115,16 +115,12 @@ class PixelCNN(LikelihoodModel):
 
   # -- likelihood ------------------------------------------------------------
 
-  def conditionals(self, x, condition=None, *, labels=_MISSING):
+  def _conditionals(self, x, condition):
     """``Independent(Categorical)`` over images: every conditional given ``x``."""
-    condition = deprecated_alias(condition, labels, "labels", "condition", "conditionals")
-    x = self._check_data(x)
-    logits = self._logits(x, self._encode_condition(condition, tf.shape(x)[0]))
-    return tfd.Independent(tfd.Categorical(logits=logits), reinterpreted_batch_ndims=3)
+    return tfd.Independent(tfd.Categorical(logits=self._logits(x, condition)), 3)
 
   def _log_prob(self, x, condition, training=False):
-    dist = tfd.Independent(tfd.Categorical(logits=self._logits(x, condition)), 3)
-    return dist.log_prob(x)
+    return self._conditionals(x, condition).log_prob(x)
 
   # -- sampling ----------------------------------------------------------------
 

@@ -5,7 +5,7 @@ import tensorflow_probability as tfp
 
 from tfgen import _validation
 from tfgen.autoregressive import sampling
-from tfgen.base import _MISSING, LikelihoodModel, deprecated_alias
+from tfgen.base import LikelihoodModel
 from tfgen.family import ModelFamily, SizeOption
 from tfgen.layers.masked_conv import MaskedConv2D
 from tfgen.layers.pixel_rnn_layers import DiagonalBiLSTM, RowLSTM
@@ -96,15 +96,12 @@ class PixelRNN(LikelihoodModel):
     x = tf.convert_to_tensor(x, tf.float32)
     return self._head(self._features(x, self._encode_condition(condition, tf.shape(x)[0])))
 
-  def conditionals(self, x, condition=None, *, labels=_MISSING):
+  def _conditionals(self, x, condition):
     """``Independent(Categorical)`` over images: every conditional given ``x``."""
-    condition = deprecated_alias(condition, labels, "labels", "condition", "conditionals")
-    x = self._check_data(x)
-    logits = self._logits(x, self._encode_condition(condition, tf.shape(x)[0]))
-    return tfd.Independent(tfd.Categorical(logits=logits), reinterpreted_batch_ndims=3)
+    return tfd.Independent(tfd.Categorical(logits=self._logits(x, condition)), 3)
 
   def _log_prob(self, x, condition, training=False):
-    return tfd.Independent(tfd.Categorical(logits=self._logits(x, condition)), 3).log_prob(x)
+    return self._conditionals(x, condition).log_prob(x)
 
   def _sample(self, n, seed, temperature, condition, prefix=None):
     """``n`` images, one sub-pixel per network pass; ``prefix`` keeps the top rows."""

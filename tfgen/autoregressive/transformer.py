@@ -6,7 +6,7 @@ import tensorflow_probability as tfp
 from tfgen import _validation
 from tfgen._keras import keras
 from tfgen.autoregressive import sampling
-from tfgen.base import _MISSING, LikelihoodModel, deprecated_alias
+from tfgen.base import LikelihoodModel
 from tfgen.family import ModelFamily, SizeOption
 from tfgen.layers.sparse_attention import PATTERNS, default_block
 from tfgen.layers.transformer_blocks import DecoderStack
@@ -141,12 +141,10 @@ class Transformer(LikelihoodModel):
     ``h``, for receptive-field analysis: logits[t] depends on h[j] only for allowed j)."""
     return tf.cast(self.head(self.stack(h, training=training)), tf.float32)
 
-  def conditionals(self, x, condition=None, *, labels=_MISSING):
+  def _conditionals(self, x, condition):
     """``Independent(Categorical)`` over the event: each conditional given ``x``."""
-    condition = deprecated_alias(condition, labels, "labels", "condition", "conditionals")
-    x = self._check_data(x)
-    logits = self._logits(x, self._encode_condition(condition, tf.shape(x)[0]))
-    logits = tf.reshape(logits, tf.concat([tf.shape(x), [self.num_levels]], 0))
+    logits = tf.reshape(self._logits(x, condition),
+                        tf.concat([tf.shape(x), [self.num_levels]], 0))
     return tfd.Independent(tfd.Categorical(logits=logits), len(self.event_shape))
 
   def _log_prob(self, x, condition, training=False):

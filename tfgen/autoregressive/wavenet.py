@@ -224,12 +224,9 @@ class WaveNet(LikelihoodModel):
     logits = self.head_out(tf.nn.relu(self.head_hidden(tf.nn.relu(skips))))
     return tf.cast(logits, tf.float32)  # float32 logits under a mixed-precision policy
 
-  def conditionals(self, x, condition=None, *, labels=_MISSING):
+  def _conditionals(self, x, condition):
     """``Independent(Categorical)`` over the sequence: every ``p(x_t | x_<t)`` given ``x``."""
-    condition = deprecated_alias(condition, labels, "labels", "condition", "conditionals")
-    x = self._check_data(x)
-    logits = self._logits(x, *self._conditions(self._encode_condition(condition, tf.shape(x)[0]),
-                                               x.shape[1]))
+    logits = self._logits(x, *self._conditions(condition, x.shape[1]))
     return tfd.Independent(tfd.Categorical(logits=logits), reinterpreted_batch_ndims=1)
 
   def _log_prob(self, x, condition, training=False):
