@@ -97,57 +97,43 @@ def _clear_errors(method):
   return wrapper
 
 
-class LikelihoodModel(keras.Model):
-  """A ``tf_keras.Model`` with an exact log-likelihood: the tfgen model contract.
+class GenerativeModel(keras.Model):
+  """A ``tf_keras.Model`` that tfgen can train, sample, serve and report on.
 
-  **Likelihood.** ``log_prob(x, condition=None)`` is the per-example
-  log-likelihood in nats of discrete data ``x`` (``[batch, *event_shape]``,
-  integers in ``[0, num_levels)``), and ``bits_per_dim(x, condition=None)``
-  is ``−log₂ p(x) / D``. ``model(x)`` (or ``model((x, condition))``) is
-  ``log_prob``: one meaning for every family, so ``predict`` returns
-  log-likelihoods. Autoregressive models also give the distribution of
-  their conditionals with ``conditionals(x)``.
+  This is what every family shares and all the CLI, the exporter and the
+  benchmarks rely on. Models with an exact likelihood are
+  :class:`LikelihoodModel`\ s (nearly every family); autoencoders such as
+  ``tfgen.latent.VQVAE`` are ``GenerativeModel``\ s with another objective.
 
-  **Sampling.** ``sample(n, *, seed=None, temperature=1.0, condition=None,
-  **options)`` returns ``n`` samples in the dtype the model takes as data
-  (``data_spec.dtype``: uint8 for images of at most 256 levels, int32
-  codes otherwise). ``seed`` is an int (as in TFP) or an int ``[2]``
-  tensor and makes sampling reproducible (stateless); ``temperature > 0``.
-  Family options: ``length=`` (sequences), ``prefix=`` (images),
-  ``method=`` (``'cached'`` / ``'naive'``) where a family has both.
-
-  **Conditioning** has one name, ``condition``. It is declared in the
-  constructor: ``num_classes=K`` takes class ids ``[batch]``,
-  ``condition_shape=S`` takes float vectors ``[batch, *S]``. ``fit`` takes
-  ``(x, condition)`` pairs: Keras's ``y`` is the condition. The old names
-  (``labels=``, ``conditional_shape=``, ...) still work for one release and
-  warn.
-
-  **Config, building, serving.** ``get_config``/``from_config`` round-trip
-  (with ``name``); ``from_dataset(spec, **sizes)`` builds a model for a
-  ``tfgen.data.DatasetSpec``; ``data_spec`` and ``condition_spec`` say what
-  it takes; ``serving_functions()`` lists its exported signatures.
-
-  **Training.** ``compile(optimizer)`` needs no loss. ``fit`` and
-  ``evaluate`` report ``loss`` (mean nats per example) and ``bits_per_dim``,
-  and honour ``sample_weight``. Under ``tf.distribute`` the batch is global
-  and the loss is averaged over it. A step whose loss or gradients are not
-  finite is skipped on every replica, and ``fit`` stops.
-
-  **Subclasses** set ``event_shape``, ``num_levels`` (and ``num_classes`` /
-  ``condition_shape`` through :meth:`_set_condition`) and implement
-  ``_log_prob(x, condition, training)`` (``x`` validated int32, ``condition``
-  encoded by :meth:`_encode_condition`) and ``_sample(n, seed, temperature,
-  condition, **options)`` with tensor ``seed`` and ``temperature``.
-
-  Mixed precision (flows, PixelCNN, WaveNet): build the model under
-  ``keras.mixed_precision.set_global_policy('mixed_float16')`` (GPUs) or
-  ``'mixed_bfloat16'``. The networks then compute in 16 bits, while
-  log-dets, logits and the loss stay in float32. With ``mixed_float16``
-  Keras wraps the optimizer in a ``LossScaleOptimizer``; its overflow skips
-  are not counted as failures.
+  - **Data.** ``data_spec`` (the ``x`` it takes), ``condition_spec``,
+    ``is_sequence``, ``default_window``; ``from_dataset(spec, **sizes)``.
+  - **Training.** ``compile(optimizer)`` needs no loss. ``train_step``
+    minimises the mean of ``_objective(x, condition, training)`` (per
+    example) plus ``self.losses``, skips a non-finite step on every replica
+    (returning to the last weights whose loss was finite) and records the
+    metrics ``_objective`` returns. ``fit(x, y)``: ``y`` is the condition.
+  - **Data preparation.** ``data_encoder`` (None, or a function applied
+    once to the whole split in batches, whose results are cached: e.g.
+    images → VQ-VAE codes) and ``uses_labels`` (whether training data
+    carry class labels) tell ``tfgen.data.load`` what to feed.
+  - **Sampling.** ``sample(n, *, seed, temperature, condition, **options)``
+    when ``can_sample``; ``preview(x)`` may give images that show the
+    model on data (originals beside reconstructions).
+  - **Reporting and serving.** ``describe(result, spec)`` is one line on an
+    ``evaluate`` result; ``serving_functions()`` the exported signatures.
   """
 
+  #: Whether ``sample`` draws new data (an autoencoder alone cannot), and
+  #: what to do instead when it cannot.
+  can_sample = True
+  cannot_sample_reason = ""
+
+  #: ``None``, or a function ``batch → batch`` that training and evaluation
+  #: data pass through once, before shuffling, with the results cached.
+  data_encoder = None
+
+  #: Whether training data are ``(x, label)`` pairs (the labels feed the model).
+  uses_labels = False
   #: Upper bound on ``n`` in ``sample`` (and ``num_samples`` when served):
   #: one request must not be able to allocate without limit.
   max_samples = 65536
@@ -157,14 +143,8 @@ class LikelihoodModel(keras.Model):
     self.num_dims = None
     self.num_classes = None
     self.condition_shape = None
-    self.loss_tracker = keras.metrics.Mean(name="loss")
-    self.bpd_tracker = keras.metrics.Mean(name="bits_per_dim")
     self.nonfinite_steps = tf.Variable(0, trainable=False, name="nonfinite_steps",
                                        aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
-
-  @property
-  def metrics(self):
-    return [self.loss_tracker, self.bpd_tracker]
 
   # -- what the model takes --------------------------------------------------
 
@@ -250,25 +230,13 @@ class LikelihoodModel(keras.Model):
       encoded.set_shape([None, self.condition_size])
     return _validation.same_rows(encoded, batch, "condition")
 
-  def log_prob(self, x, condition=None, *, training=False, labels=_MISSING, **options):
-    """Per-example log-likelihood (nats) of discrete data ``x``, shape ``[batch]``."""
-    condition = deprecated_alias(condition, labels, "labels", "condition", "log_prob")
-    x = self._check_data(x)
-    encoded = self._encode_condition(condition, tf.shape(x)[0])
-    from tfgen.bijectors.base import one_pass  # bijectors are a lower layer than models
-    with one_pass():
-      return self._log_prob(x, encoded, training=training, **options)
-
-  def bits_per_dim(self, x, condition=None, *, labels=_MISSING, **options):
-    """Per-example ``−log₂ p(x) / D`` of discrete data ``x``."""
-    condition = deprecated_alias(condition, labels, "labels", "condition", "bits_per_dim")
-    lp = self.log_prob(x, condition, **options)
-    return bits_per_dim(lp, self._event_dims(tf.convert_to_tensor(x)))
-
   def sample(self, n, *, seed=None, temperature=1.0, condition=None, labels=_MISSING,
              **options):
     """Draws ``n`` samples (``data_spec.dtype``); reproducible for a ``seed``."""
     condition = deprecated_alias(condition, labels, "labels", "condition", "sample")
+    if not self.can_sample:
+      raise ValueError(f"{type(self).__name__} does not sample on its own: "
+                       f"{self.cannot_sample_reason}")
     accepted = self.sample_options()
     unknown = sorted(set(options) - set(accepted))
     if unknown:
@@ -292,32 +260,12 @@ class LikelihoodModel(keras.Model):
     out = self._sample(n, seed, tf.constant(temperature), encoded, **options)
     return tf.cast(out, self.data_dtype)
 
-  def conditionals(self, x, condition=None, *, labels=_MISSING):
-    """Autoregressive families: the distribution of every conditional given
-    ``x``, e.g. ``tfd.Independent(tfd.Categorical(logits))`` over the event,
-    so ``conditionals(x).log_prob(x) == log_prob(x)``."""
-    condition = deprecated_alias(condition, labels, "labels", "condition", "conditionals")
-    x = self._check_data(x)
-    return self._conditionals(x, self._encode_condition(condition, tf.shape(x)[0]))
-
-  def _conditionals(self, x, condition):
-    raise NotImplementedError(f"{type(self).__name__} is not a product of conditionals it can "
-                              "list (a flow's density is `model.distribution`).")
-
   def sample_options(self):
     """The family options ``sample`` takes (the keyword arguments of ``_sample``)."""
     import inspect
     params = list(inspect.signature(self._sample).parameters.values())[4:]
     return [p.name for p in params if p.kind == p.POSITIONAL_OR_KEYWORD
             or p.kind == p.KEYWORD_ONLY]
-
-  def call(self, inputs, training=False):
-    """``log_prob``: ``inputs`` is ``x`` or ``(x, condition)``."""
-    x, condition = inputs if isinstance(inputs, (tuple, list)) else (inputs, None)
-    return self.log_prob(x, condition, training=training)
-
-  def _log_prob(self, x, condition, training=False, **options):
-    raise NotImplementedError
 
   def _sample(self, n, seed, temperature, condition, **options):
     raise NotImplementedError
@@ -335,19 +283,16 @@ class LikelihoodModel(keras.Model):
   def from_config(cls, config, custom_objects=None):
     return cls(**config)
 
-  # -- serving -----------------------------------------------------------------
+  # -- serving and reporting -------------------------------------------------------
 
   def serving_functions(self):
-    """The exported signatures: ``{name: ServingFunction}``.
-
-    ``serving_default`` maps ``x`` (int32) to ``log_prob`` and
-    ``bits_per_dim``; ``sample`` maps ``num_samples``, ``seed`` (int32
-    ``[2]``), ``temperature`` (and ``length`` for sequences) to
-    ``samples``. Conditional models take ``condition`` in both. Every input
-    is checked in the graph (shapes, ranges, finiteness, one condition row
-    per example, ``1 ≤ num_samples ≤ max_samples``).
-    """
-    x = tf.TensorSpec([None] + list(self.event_shape), tf.int32, "x")
+    """The exported signatures, ``{name: ServingFunction}``: here ``sample``
+    (``num_samples``, ``seed`` int32 ``[2]``, ``temperature``, ``length``
+    for sequences, ``prime`` if ``sample`` takes one, ``condition`` if
+    conditional → ``samples``) when ``can_sample``. Every input is checked
+    in the graph."""
+    if not self.can_sample:
+      return {}
     cond = [self.condition_spec] if self.condition_spec is not None else []
     sample_in = [tf.TensorSpec([], tf.int32, "num_samples"), tf.TensorSpec([2], tf.int32, "seed"),
                  tf.TensorSpec([], tf.float32, "temperature")]
@@ -359,18 +304,16 @@ class LikelihoodModel(keras.Model):
       # Serving signatures have no optional inputs: an empty prime means none.
       sample_in.append(tf.TensorSpec([None], tf.int32, "prime"))
       warm["prime"] = [1]
-    return {"serving_default": ServingFunction(self._serve_log_prob, [x] + cond),
-            "sample": ServingFunction(self._serve_sample, sample_in + cond, warm)}
+    return {"sample": ServingFunction(self._serve_sample, sample_in + cond, warm)}
 
-  def _serving_log_prob(self, x, condition):
-    """``log_prob`` as served: deterministic (flows fix their dequantization)."""
-    return self._log_prob(x, condition)
+  def describe(self, result, spec=None):
+    """One line on an ``evaluate`` result (``{metric: value}``) of data ``spec``."""
+    return ", ".join(f"{k} {v:.4f}" for k, v in result.items())
 
-  def _serve_log_prob(self, x, condition=None):
-    x = self._check_data(x)
-    encoded = self._encode_condition(condition, tf.shape(x)[0])
-    lp = self._serving_log_prob(x, encoded)
-    return {"log_prob": lp, "bits_per_dim": bits_per_dim(lp, self._event_dims(x))}
+  def preview(self, x):
+    """Images that show the model on data batch ``x`` (e.g. originals beside
+    reconstructions), in data form; ``None`` when it has none."""
+    return None
 
   def _serve_sample(self, num_samples, seed, temperature, length=None, prime=None,
                     condition=None):
@@ -423,19 +366,28 @@ class LikelihoodModel(keras.Model):
     """``D`` for bits/dim: scored dimensions per example of batch ``x``."""
     return float(self.num_dims)
 
-  def _record(self, nll, dims, weight=None):
-    self.loss_tracker.update_state(nll, sample_weight=weight)
-    self.bpd_tracker.update_state(nll / (dims * math.log(2.)), sample_weight=weight)
+  def _objective(self, x, condition, training):
+    """``(per-example loss to minimise [B], {metric name: per-example [B] or
+    batch scalar value})`` for a batch. ``self.losses`` are added to the loss."""
+    raise NotImplementedError
+
+  def _record(self, values, weight=None, ok=None):
+    """Updates the trackers in ``self.metrics`` from ``values`` by name.
+    Per-example values are weighted by ``weight``; batch scalars count once
+    (or not at all when ``ok`` is False: a skipped step)."""
+    for m in self.metrics:
+      value = values[m.name]
+      if value.shape.rank == 0:
+        m.update_state(value, sample_weight=None if ok is None else tf.cast(ok, tf.float32))
+      else:
+        m.update_state(value, sample_weight=weight)
     return {m.name: m.result() for m in self.metrics}
 
   def train_step(self, data):
     x, condition, weight = self._unpack(data)
     with tf.GradientTape() as tape:
-      nll = -self.log_prob(x, condition, training=True)
-      # Optimise bits/dim (∝ NLL): gradient norms then do not grow with D,
-      # so one clipping threshold suits every image size.
-      dims = self._event_dims(x)
-      loss = tf.nn.compute_average_loss(nll / (dims * math.log(2.)), sample_weight=weight)
+      objective, values = self._objective(x, condition, training=True)
+      loss = tf.nn.compute_average_loss(objective, sample_weight=weight)
       if self.losses:
         loss += tf.nn.scale_regularization_loss(tf.add_n(self.losses))
       # mixed_float16: Keras wrapped the optimizer in a LossScaleOptimizer.
@@ -504,14 +456,13 @@ class LikelihoodModel(keras.Model):
           return tf.constant(True)
         tf.cond(go, apply_everywhere, skip)
       ctx.merge_call(cross_replica, args=(grads, _Held(variables), ok))
-    kept = tf.fill(tf.shape(nll), tf.cast(ok, nll.dtype))
-    return self._record(tf.where(ok, nll, tf.zeros_like(nll)), dims,
-                        weight=kept if weight is None else kept * weight)
+    kept = tf.fill(tf.shape(objective), tf.cast(ok, tf.float32))
+    values = {k: tf.where(ok, v, tf.zeros_like(v)) for k, v in values.items()}
+    return self._record(values, weight=kept if weight is None else kept * weight, ok=ok)
 
   def test_step(self, data):
     x, condition, weight = self._unpack(data)
-    return self._record(-self.log_prob(x, condition, training=False), self._event_dims(x),
-                        weight=weight)
+    return self._record(self._objective(x, condition, training=False)[1], weight=weight)
 
   def _data_dependent_init(self, x, batch_size):
     """Hook: initialise data-dependent layers from the first batch of ``x``."""
@@ -568,3 +519,147 @@ class LikelihoodModel(keras.Model):
     else:
       for copy, v in zip(held.variables, variables):
         copy.assign(v)
+
+
+
+class LikelihoodModel(GenerativeModel):
+  """A :class:`GenerativeModel` with an exact log-likelihood: the contract of
+  nearly every tfgen family.
+
+  **Likelihood.** ``log_prob(x, condition=None)`` is the per-example
+  log-likelihood in nats of discrete data ``x`` (``[batch, *event_shape]``,
+  integers in ``[0, num_levels)``), and ``bits_per_dim(x, condition=None)``
+  is ``−log₂ p(x) / D``. ``model(x)`` (or ``model((x, condition))``) is
+  ``log_prob``: one meaning for every family, so ``predict`` returns
+  log-likelihoods. Autoregressive models also give the distribution of
+  their conditionals with ``conditionals(x)``.
+
+  **Sampling.** ``sample(n, *, seed=None, temperature=1.0, condition=None,
+  **options)`` returns ``n`` samples in the dtype the model takes as data
+  (``data_spec.dtype``: uint8 for images of at most 256 levels, int32
+  codes otherwise). ``seed`` is an int (as in TFP) or an int ``[2]``
+  tensor and makes sampling reproducible (stateless); ``temperature > 0``.
+  Family options: ``length=`` (sequences), ``prefix=`` (images),
+  ``method=`` (``'cached'`` / ``'naive'``) where a family has both.
+
+  **Conditioning** has one name, ``condition``. It is declared in the
+  constructor: ``num_classes=K`` takes class ids ``[batch]``,
+  ``condition_shape=S`` takes float vectors ``[batch, *S]``. ``fit`` takes
+  ``(x, condition)`` pairs: Keras's ``y`` is the condition. The old names
+  (``labels=``, ``conditional_shape=``, ...) still work for one release and
+  warn.
+
+  **Config, building, serving.** ``get_config``/``from_config`` round-trip
+  (with ``name``); ``from_dataset(spec, **sizes)`` builds a model for a
+  ``tfgen.data.DatasetSpec``; ``data_spec`` and ``condition_spec`` say what
+  it takes; ``serving_functions()`` lists its exported signatures.
+
+  **Training.** ``compile(optimizer)`` needs no loss. ``fit`` and
+  ``evaluate`` report ``loss`` (mean nats per example) and ``bits_per_dim``,
+  and honour ``sample_weight``. Under ``tf.distribute`` the batch is global
+  and the loss is averaged over it. A step whose loss or gradients are not
+  finite is skipped on every replica, and ``fit`` stops.
+
+  **Subclasses** set ``event_shape``, ``num_levels`` (and ``num_classes`` /
+  ``condition_shape`` through :meth:`_set_condition`) and implement
+  ``_log_prob(x, condition, training)`` (``x`` validated int32, ``condition``
+  encoded by :meth:`_encode_condition`) and ``_sample(n, seed, temperature,
+  condition, **options)`` with tensor ``seed`` and ``temperature``.
+
+  Mixed precision (flows, PixelCNN, WaveNet): build the model under
+  ``keras.mixed_precision.set_global_policy('mixed_float16')`` (GPUs) or
+  ``'mixed_bfloat16'``. The networks then compute in 16 bits, while
+  log-dets, logits and the loss stay in float32. With ``mixed_float16``
+  Keras wraps the optimizer in a ``LossScaleOptimizer``; its overflow skips
+  are not counted as failures.
+  """
+
+
+  def __init__(self, **kwargs):
+    super().__init__(**kwargs)
+    self.loss_tracker = keras.metrics.Mean(name="loss")
+    self.bpd_tracker = keras.metrics.Mean(name="bits_per_dim")
+
+  @property
+  def metrics(self):
+    return [self.loss_tracker, self.bpd_tracker]
+
+  #: What one of the ``D`` scored dimensions is called in reports (None: the
+  #: data's, e.g. "dim" for images, "char" for text).
+  dimension_name = None
+
+  def _objective(self, x, condition, training):
+    # Optimise bits/dim (∝ NLL): gradient norms then do not grow with D, so
+    # one clipping threshold suits every image size.
+    nll = -self.log_prob(x, condition, training=training)
+    bpd = nll / (self._event_dims(x) * math.log(2.))
+    return bpd, {"loss": nll, "bits_per_dim": bpd}
+
+  def describe(self, result, spec=None):
+    """``"1.2345 bits/dim (0.8557 nats/dim; 123.4 nats per image)"``."""
+    kind = getattr(spec, "kind", "image")
+    unit = {"image": "image", "audio": "window", "text": "window"}.get(kind, "example")
+    per = self.dimension_name or {"image": "dim", "audio": "sample", "text": "char"}.get(kind, "dim")
+    bpd = result["bits_per_dim"]
+    return (f"{bpd:.4f} bits/{per} ({bpd * math.log(2):.4f} nats/{per}; {result['loss']:.1f} "
+            f"nats per {unit})")
+  def log_prob(self, x, condition=None, *, training=False, labels=_MISSING, **options):
+    """Per-example log-likelihood (nats) of discrete data ``x``, shape ``[batch]``."""
+    condition = deprecated_alias(condition, labels, "labels", "condition", "log_prob")
+    x = self._check_data(x)
+    encoded = self._encode_condition(condition, tf.shape(x)[0])
+    from tfgen.bijectors.base import one_pass  # bijectors are a lower layer than models
+    with one_pass():
+      return self._log_prob(x, encoded, training=training, **options)
+
+  def bits_per_dim(self, x, condition=None, *, labels=_MISSING, **options):
+    """Per-example ``−log₂ p(x) / D`` of discrete data ``x``."""
+    condition = deprecated_alias(condition, labels, "labels", "condition", "bits_per_dim")
+    lp = self.log_prob(x, condition, **options)
+    return bits_per_dim(lp, self._event_dims(tf.convert_to_tensor(x)))
+
+  def conditionals(self, x, condition=None, *, labels=_MISSING):
+    """Autoregressive families: the distribution of every conditional given
+    ``x``, e.g. ``tfd.Independent(tfd.Categorical(logits))`` over the event,
+    so ``conditionals(x).log_prob(x) == log_prob(x)``."""
+    condition = deprecated_alias(condition, labels, "labels", "condition", "conditionals")
+    x = self._check_data(x)
+    return self._conditionals(x, self._encode_condition(condition, tf.shape(x)[0]))
+
+  def _conditionals(self, x, condition):
+    raise NotImplementedError(f"{type(self).__name__} is not a product of conditionals it can "
+                              "list (a flow's density is `model.distribution`).")
+
+  def call(self, inputs, training=False):
+    """``log_prob``: ``inputs`` is ``x`` or ``(x, condition)``."""
+    x, condition = inputs if isinstance(inputs, (tuple, list)) else (inputs, None)
+    return self.log_prob(x, condition, training=training)
+
+  def _log_prob(self, x, condition, training=False, **options):
+    raise NotImplementedError
+
+  # -- serving -----------------------------------------------------------------
+
+  def serving_functions(self):
+    """The exported signatures: ``{name: ServingFunction}``.
+
+    ``serving_default`` maps ``x`` (int32) to ``log_prob`` and
+    ``bits_per_dim``; ``sample`` is :meth:`GenerativeModel.serving_functions`'.
+    Conditional models take ``condition`` in both. Every input is checked in
+    the graph (shapes, ranges, finiteness, one condition row per example,
+    ``1 ≤ num_samples ≤ max_samples``).
+    """
+    x = tf.TensorSpec([None] + list(self.event_shape), tf.int32, "x")
+    cond = [self.condition_spec] if self.condition_spec is not None else []
+    return {"serving_default": ServingFunction(self._serve_log_prob, [x] + cond),
+            **super().serving_functions()}
+
+  def _serving_log_prob(self, x, condition):
+    """``log_prob`` as served: deterministic (flows fix their dequantization)."""
+    return self._log_prob(x, condition)
+
+  def _serve_log_prob(self, x, condition=None):
+    x = self._check_data(x)
+    encoded = self._encode_condition(condition, tf.shape(x)[0])
+    lp = self._serving_log_prob(x, encoded)
+    return {"log_prob": lp, "bits_per_dim": bits_per_dim(lp, self._event_dims(x))}

@@ -96,6 +96,40 @@ def _size_flags():
   return flags
 
 
+def _stage_flags():
+  """``{argument: [(family name, stage family name)]}`` over the registry."""
+  from tfgen import models
+  flags = {}
+  for f in models.FAMILIES.values():
+    for arg, stage in f.builds_on.items():
+      flags.setdefault(arg, []).append((f.name, stage))
+  return flags
+
+
+def _stage_models(family, args):
+  """The trained first-stage models ``family`` is built on, from ``--ARG RUN``
+  flags: ``({argument: model}, {argument: run path}, data name of the first)``."""
+  from tfgen import runs
+  for arg in _stage_flags():
+    if getattr(args, arg) is not None and arg not in family.builds_on:
+      raise UsageError(f"--{arg} does not apply to {family.name}")
+  stages, paths, data_name = {}, {}, None
+  for arg, stage_family in family.builds_on.items():
+    path = getattr(args, arg)
+    if path is None:
+      raise UsageError(f"{family.name} is built on a trained {stage_family} run: pass "
+                       f"--{arg} RUN (train one with `tfgen train {stage_family}`)")
+    model, found, _, config = _user(runs.load_model, path)
+    if found.name != stage_family:
+      raise UsageError(f"--{arg} {path!r} holds a {found.name} run, not {stage_family}")
+    if config.get("status") != "finished":
+      raise UsageError(f"--{arg} {path!r} did not finish cleanly (status: "
+                       f"{config.get('status', 'unknown')})")
+    stages[arg], paths[arg] = model, os.path.abspath(path)
+    data_name = data_name or config["data"]
+  return stages, paths, data_name
+
+
 def _size_args(family, args):
   """The size flags given on the command line, converted for ``family``."""
   size = {}
@@ -153,20 +187,30 @@ def _sample_fn(model, spec, length, **options):
   return sample
 
 
-def _datasets(config):
+def _datasets(config, model):
   from tfgen import data
-  common = dict(data_dir=config["data_dir"], window=config.get("window"), seed=config["seed"])
+  common = dict(data_dir=config["data_dir"], window=config.get("window"), seed=config["seed"],
+                **_feeding(model))
   train = _user(data.load, config["data"], "train", config["batch_size"], repeat=True, **common)
   test = _user(data.load, config["data"], "test", config["eval_batch_size"], **common)
   return train, test
 
 
-def _report(result, spec):
-  bpd = result["bits_per_dim"]
-  unit = {"image": "image", "audio": "window", "text": "window"}[spec.kind]
-  per = {"image": "dim", "audio": "sample", "text": "char"}[spec.kind]
-  return (f"{bpd:.4f} bits/{per} ({bpd * math.log(2):.4f} nats/{per}; {result['loss']:.1f} nats "
-          f"per {unit})")
+def _feeding(model):
+  """What ``data.load`` must do for ``model``: labels, and a cached encoding."""
+  extra = {}
+  if model.uses_labels:
+    extra["labels"] = True
+  if model.data_encoder is not None:
+    extra["encode"] = model.data_encoder
+  return extra
+
+
+def _preview_batch(config, n=16):
+  """``n`` test examples in data form, for a model's ``preview``."""
+  from tfgen import data
+  return next(iter(_user(data.load, config["data"], "test", n, data_dir=config["data_dir"],
+                         shuffle=False, window=config.get("window"))))
 
 
 def cmd_train(args):
@@ -185,10 +229,18 @@ def cmd_train(args):
   family = models.family(args.model)
   requested = _size_args(family, args)
   previous = _previous_run(args.out, family, requested, args.data) if args.resume else None
+  stages, stage_paths, stage_data = {}, {}, None
   if previous is not None:
     config = dict(previous, epochs=args.epochs, status="training")
+    for arg, path in config.get("builds_on", {}).items():
+      given = getattr(args, arg, None)
+      if given is not None and os.path.abspath(given) != path:
+        raise UsageError(f"--resume continues the run as it was configured; it is built on "
+                         f"--{arg} {path!r}, which cannot change")
   else:
-    config = {"model": family.name, "data": args.data or family.default_data,
+    stages, stage_paths, stage_data = _stage_models(family, args)
+    config = {"model": family.name, "data": args.data or stage_data or family.default_data,
+              "builds_on": stage_paths,
               "data_dir": args.data_dir, "window": args.window, "batch_size": args.batch_size,
               "eval_batch_size": 256, "epochs": args.epochs,
               "steps_per_epoch": args.steps_per_epoch, "lr": args.lr, "seed": args.seed,
@@ -203,7 +255,7 @@ def cmd_train(args):
     if previous is not None:
       model = _user(family.from_config, previous["model_config"])
     else:
-      model = _user(family.build, spec, requested)
+      model = _user(family.build, spec, requested, stages)
     model.compile(default_optimizer(config["lr"]))
   # After the build, so a model that refuses mixed precision only errs.
   slow = config.get("mixed_precision") == "bfloat16" and slow_bfloat16_reason()
@@ -212,7 +264,7 @@ def cmd_train(args):
   if spec.kind != "image" and config["window"] is None:
     config["window"] = model.default_window
   config["model_config"] = model.get_config()
-  train, test = _datasets(config)
+  train, test = _datasets(config, model)
   try:
     if previous is None:
       _prepare_out(args.out, args.overwrite)
@@ -231,11 +283,18 @@ def cmd_train(args):
   length = spec.sample_rate if spec.kind == "audio" else min(config.get("window") or 400, 400)
   sample = _sample_fn(model, spec, length)
   n_logged = 16 if spec.kind == "image" else 2
+  shown = dict(num_levels=spec.num_levels, sample_rate=spec.sample_rate or 8000)
   callbacks = resumable(args.out) + [
-      keras.callbacks.TensorBoard(os.path.join(args.out, "logs"), write_graph=False),
-      SampleSummaries(os.path.join(args.out, "logs", "samples"),
-                      lambda epoch: sample(n_logged, 0.7, (config["seed"], epoch)), spec.kind,
-                      num_levels=spec.num_levels, sample_rate=spec.sample_rate or 8000)]
+      keras.callbacks.TensorBoard(os.path.join(args.out, "logs"), write_graph=False)]
+  if model.can_sample:
+    callbacks.append(SampleSummaries(os.path.join(args.out, "logs", "samples"),
+                                     lambda epoch: sample(n_logged, 0.7, (config["seed"], epoch)),
+                                     spec.kind, **shown))
+  preview_x = _preview_batch(config) if spec.kind == "image" else None
+  if preview_x is not None and model.preview(preview_x) is not None:
+    callbacks.append(SampleSummaries(os.path.join(args.out, "logs", "previews"),
+                                     lambda epoch: model.preview(preview_x).numpy(), spec.kind,
+                                     tag="originals_and_reconstructions", **shown))
   start = time.time()
   # A small test split may hold fewer batches than asked for: count them (at
   # most validation_steps) rather than let Keras warn that the data ran out.
@@ -249,10 +308,15 @@ def cmd_train(args):
           "keeps the weights of the last good step", file=sys.stderr)
   result = model.evaluate(test, verbose=0, return_dict=True)
   model.save_weights(runs.weights_path(args.out))
-  samples_path = os.path.join(args.out, "samples" + EXTENSIONS[spec.kind])
-  write_samples(samples_path, sample(64 if spec.kind == "image" else 2, 0.7,
-                                     (config["seed"], 12345)),
-                spec.kind, spec.num_levels, spec.sample_rate or 8000)
+  written = []
+  if model.can_sample:
+    written.append(os.path.join(args.out, "samples" + EXTENSIONS[spec.kind]))
+    write_samples(written[-1], sample(64 if spec.kind == "image" else 2, 0.7,
+                                      (config["seed"], 12345)),
+                  spec.kind, spec.num_levels, spec.sample_rate or 8000)
+  if preview_x is not None and model.preview(preview_x) is not None:
+    written.append(os.path.join(args.out, "reconstructions.png"))
+    write_samples(written[-1], model.preview(preview_x).numpy(), spec.kind, spec.num_levels)
   exported = None
   if failed:
     print("tfgen train: no SavedModel is written for a run that met a non-finite step "
@@ -265,8 +329,8 @@ def cmd_train(args):
                 test={k: float(v) for k, v in result.items()},
                 train_seconds=round(time.time() - start, 1))
   runs.write_config(args.out, config)
-  print(f"tfgen: done in {config['train_seconds']:.0f} s. Test {_report(result, spec)}."
-        f" Samples: {samples_path}." + (f" SavedModel: {exported}." if exported else "")
+  print(f"tfgen: done in {config['train_seconds']:.0f} s. Test {model.describe(result, spec)}."
+        f" Wrote {', '.join(written)}." + (f" SavedModel: {exported}." if exported else "")
         + f" TensorBoard: tensorboard --logdir {os.path.join(args.out, 'logs')}", flush=True)
   return 1 if failed else 0
 
@@ -282,6 +346,9 @@ def _load_run(path):
 def cmd_sample(args):
   from tfgen.training.render import EXTENSIONS, write_samples
   model, _, spec, _ = _load_run(args.run)
+  if not model.can_sample:
+    raise UsageError(f"{args.run!r}: {type(model).__name__} does not sample on its own: "
+                     f"{model.cannot_sample_reason}")
   out = args.out or os.path.join(args.run, "sample" + EXTENSIONS[spec.kind])
   if os.path.splitext(out)[1].lower() != EXTENSIONS[spec.kind]:
     raise UsageError(f"{spec.kind} samples are written as {EXTENSIONS[spec.kind]} files, "
@@ -295,6 +362,11 @@ def cmd_sample(args):
     if "prime" not in model.sample_options():
       raise UsageError(f"--prime: {type(model).__name__} takes no prime")
     options["prime"] = args.prime
+  if args.prompt is not None:
+    if "prompt" not in model.sample_options():
+      raise UsageError(f"--prompt: {type(model).__name__} takes no prompt (a text-to-image "
+                       "model does)")
+    options["prompt"] = args.prompt
   samples = _user(_sample_fn(model, spec, length, **options), args.n, args.temperature,
                   args.seed)
   write_samples(out, samples, spec.kind, spec.num_levels, spec.sample_rate or 8000)
@@ -311,14 +383,14 @@ def cmd_evaluate(args):
   model, _, spec, config = _load_run(args.run)
   ds = _user(data.load, config["data"], args.split, args.batch_size,
              data_dir=args.data_dir or config["data_dir"], window=config.get("window"),
-             shuffle=False)
+             shuffle=False, **_feeding(model))
   model.compile()
   if args.steps:
     ds = ds.take(args.steps)
   result = model.evaluate(ds, verbose=0, return_dict=True)
-  report = f"{args.run} on {config['data']} {args.split}: {_report(result, spec)}"
-  if not math.isfinite(result["bits_per_dim"]):
-    print(f"tfgen evaluate: error: {report}: the likelihood is not finite (the model is "
+  report = f"{args.run} on {config['data']} {args.split}: {model.describe(result, spec)}"
+  if not all(math.isfinite(v) for v in result.values()):
+    print(f"tfgen evaluate: error: {report}: the result is not finite (the model is "
           "broken; see the run's status in config.json)", file=sys.stderr)
     return 1
   print(f"tfgen: {report}")
@@ -436,6 +508,9 @@ def parser():
   t.add_argument("--no-export", action="store_true", help="skip the SavedModel")
   t.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2],
                  help="Keras progress: 0 silent, 1 bar, 2 one line per epoch")
+  for arg, users in _stage_flags().items():
+    t.add_argument("--" + arg, metavar="RUN", help="; ".join(
+        f"the trained {stage} run {name} is built on" for name, stage in users))
   g = t.add_argument_group("model size (defaults: the demo size of MODEL)")
   for flag, users in _size_flags().items():
     by_help = {}
@@ -460,6 +535,7 @@ def parser():
   s.add_argument("--length", type=_at_most(MAX_LENGTH),
                  help="sequence length in steps (audio/text)")
   s.add_argument("--prime", help="text (or bytes) every sample starts with (text models)")
+  s.add_argument("--prompt", help="the caption to draw images of (text-to-image models)")
   s.add_argument("--out", help="output file (default RUN/sample.png|wav|txt)")
   s.set_defaults(func=cmd_sample)
 

@@ -41,6 +41,11 @@ class ModelFamily:
     sizes: the :class:`SizeOption` flags it accepts.
     options: fixed constructor arguments that make this family (for
       example ``gated=True``); not overridable by flags.
+    builds_on: ``{argument: family name}``: trained runs of other families
+      this one is built on (a two-stage model's first stage). ``tfgen train``
+      takes each as ``--ARGUMENT RUN``, loads that run's model and passes it
+      to ``from_dataset`` as ``ARGUMENT=model``; the data default to that
+      run's.
   """
   name: str
   model: type
@@ -50,14 +55,23 @@ class ModelFamily:
   demo: dict
   sizes: tuple = ()
   options: dict = dataclasses.field(default_factory=dict)
+  builds_on: dict = dataclasses.field(default_factory=dict)
 
-  def build(self, spec, sizes=None):
+  def build(self, spec, sizes=None, stages=None):
     """A new model for dataset ``spec`` (a ``tfgen.data.DatasetSpec``) at the
-    demo size, overridden by ``sizes``. ValueError if the data do not fit."""
+    demo size, overridden by ``sizes``, on the trained models ``stages``
+    (``{argument: model}``, one per ``builds_on`` entry). ValueError if the
+    data do not fit or a stage is missing."""
     if spec.kind not in self.data_kinds:
       raise ValueError(f"{self.name} models {'/'.join(self.data_kinds)} data; dataset "
                        f"{spec.name!r} is {spec.kind}.")
-    return self.model.from_dataset(spec, **{**self.demo, **(sizes or {}), **self.options})
+    stages = dict(stages or {})
+    missing = [arg for arg in self.builds_on if arg not in stages]
+    if missing:
+      raise ValueError(f"{self.name} is built on a trained "
+                       f"{self.builds_on[missing[0]]} run: pass --{missing[0]} RUN.")
+    return self.model.from_dataset(spec, **{**self.demo, **(sizes or {}), **self.options,
+                                            **stages})
 
   def from_config(self, config):
     """The model a run saved with ``model.get_config()``."""

@@ -42,7 +42,11 @@ class PixelCNN(LikelihoodModel):
     num_layers: convolution layers in the stack.
     gated: use the Gated PixelCNN stack.
     num_classes: conditional on class ids ``[B]``.
-    condition_shape: conditional on float vectors ``[B, *condition_shape]``.
+    condition_shape: conditional on float vectors ``[B, *condition_shape]``;
+      ``(H, W, d)`` with the image's ``H, W`` is a feature map, added to
+      every layer by a 1×1 projection at each position (local
+      conditioning: VQ-VAE-2's bottom prior reads the upsampled top codes
+      this way).
 
   Example:
 
@@ -74,11 +78,16 @@ class PixelCNN(LikelihoodModel):
     self.kernel_size = _validation.positive_int(kernel_size, "kernel_size")
     self.gated = bool(gated)
     self.num_dims = h * w * c
+    self.condition_map = (self.condition_shape is not None and len(self.condition_shape) == 3
+                          and tuple(self.condition_shape[:2]) == (h, w))
+    width = self.condition_shape[-1] if self.condition_map else self.condition_size
     stack = GatedPixelCNNStack if gated else PixelCNNStack
-    self.stack = stack(c, filters, num_layers, kernel_size, condition_size=self.condition_size)
+    self.stack = stack(c, filters, num_layers, kernel_size, condition_size=width)
     self.head_hidden = MaskedConv2D(filters, 1, "B", c, name="head_hidden")
     self.head_out = MaskedConv2D(c * num_levels, 1, "B", c, name="head_out")
     cond = None if self.condition_size is None else tf.zeros([1, self.condition_size])
+    if self.condition_map:
+      cond = tf.zeros((1,) + tuple(self.condition_shape))
     self._logits(tf.zeros((1,) + self.image_shape, tf.int32), cond)  # build every weight now
     self.built = True
 
@@ -87,6 +96,12 @@ class PixelCNN(LikelihoodModel):
     if spec.kind != "image":
       raise ValueError(f"PixelCNN models images; dataset {spec.name!r} is {spec.kind}.")
     return cls(spec.shape, num_levels=spec.num_levels, **sizes)
+
+  def _encode_condition(self, condition, batch):
+    if not self.condition_map or condition is None:
+      return super()._encode_condition(condition, batch)
+    encoded = _validation.float_batch(condition, list(self.condition_shape), "condition")
+    return _validation.same_rows(encoded, batch, "condition")
 
   # -- the network -----------------------------------------------------------
 

@@ -3,6 +3,7 @@
 import dataclasses
 import os
 
+import numpy as np
 import tensorflow as tf
 
 from tfgen.data import fashion, tfds_source
@@ -124,8 +125,20 @@ def _sequences(spec, split, data_dir, sample_rate):
   return [c for i, c in enumerate(clips) if (i % 10 == 9) == (split == "test")] or clips[:1]
 
 
+def _encoded(ds, encode, batch_size=500):
+  """Runs ``encode`` once over ``ds`` in batches and returns its results as an
+  unbatched in-memory dataset (e.g. images → VQ-VAE codes, computed once)."""
+  parts = [tf.nest.map_structure(lambda t: tf.convert_to_tensor(t).numpy(), encode(batch))
+           for batch in ds.batch(batch_size)]
+  if not parts:
+    raise ValueError("`encode`: the dataset is empty.")
+  joined = tf.nest.map_structure(lambda *xs: np.concatenate(xs, 0), *parts)
+  return tf.data.Dataset.from_tensor_slices(joined)
+
+
 def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shuffle=None,
-         repeat=False, take=None, seed=None, window=None, sample_rate=8000, cache=True):
+         repeat=False, take=None, seed=None, window=None, sample_rate=8000, cache=True,
+         encode=None):
   """A batched ``tf.data.Dataset`` of the named dataset.
 
   Images come as uint8 ``[B, H, W, C]`` (with ``labels=True``, pairs
@@ -157,6 +170,10 @@ def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shu
     window: sequence length for audio/text (default 4096 audio, 256 text).
     sample_rate: audio is resampled to this rate.
     cache: cache decoded TFDS data in memory.
+    encode: images only: a function ``batch → batch`` (for example a
+      model's ``data_encoder``: images → VQ-VAE codes) run once over the
+      whole split before shuffling, in batches of 500; its results are kept
+      in memory, so an epoch costs no encoding.
 
   Raises:
     ValueError: unknown dataset or split, or bad arguments.
@@ -181,9 +198,13 @@ def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shu
     raise FileNotFoundError(f"data_dir {os.fspath(data_dir)!r} does not exist.")
   shuffle = split == "train" if shuffle is None else shuffle
 
+  if encode is not None and not callable(encode):
+    raise ValueError(f"`encode` must be None or a function, got {type(encode).__name__}.")
   if spec.kind != "image":
     if labels:
       raise ValueError(f"Dataset {name!r} has no labels.")
+    if encode is not None:
+      raise ValueError(f"`encode` applies to image datasets; {name!r} is {spec.kind}.")
     window = window or (4096 if spec.kind == "audio" else 256)
     seqs = _sequences(spec, split, data_dir, sample_rate)
     if split == "train" and shuffle:
@@ -201,7 +222,9 @@ def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shu
     ds = ds.map(lambda x, y: (tf.cast(x >= 128, tf.uint8), y))
   if not labels:
     ds = ds.map(lambda x, y: x)
-  if from_tfds and cache:
+  if encode is not None:
+    ds = _encoded(ds, encode)
+  elif from_tfds and cache:
     ds = ds.cache()
   if shuffle:
     ds = ds.shuffle(10000, seed=seed, reshuffle_each_iteration=True)

@@ -14,7 +14,7 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
-from tfgen.base import LikelihoodModel
+from tfgen.base import GenerativeModel
 
 _VERSION = re.compile(r"^\d+$")
 _STAGING = re.compile(r"^\.\d+\.(\d+)\.")
@@ -130,8 +130,8 @@ def save(model, path, version=None):
     ValueError: not a tfgen model, an existing or bad version, or a model
       whose ``serving_functions`` refuses to export.
   """
-  if not isinstance(model, LikelihoodModel):
-    raise ValueError(f"tfgen.export.save takes a tfgen model (a LikelihoodModel), got "
+  if not isinstance(model, GenerativeModel):
+    raise ValueError(f"tfgen.export.save takes a tfgen model (a GenerativeModel), got "
                      f"{type(model).__name__}.")
   path = os.fspath(path)
   if not path:

@@ -52,19 +52,32 @@ def _gate(t):
 
 
 class _Conditioned(keras.layers.Layer):
-  """Adds a learned projection of the conditioning vector to each layer."""
+  """Adds a learned projection of the condition to each layer.
+
+  The condition is a vector ``[B, d]`` (global: the same bias at every
+  position) or a feature map ``[B, H, W, d]`` of the image's size (local:
+  a 1×1 projection per position, as the conditional PixelCNN of VQ-VAE-2's
+  bottom prior). A map comes from outside the data (e.g. upsampled top
+  codes), so every position may read all of it.
+  """
 
   def _make_projections(self, condition_size, width, count):
     self.condition_size = condition_size
     self.projections = ([keras.layers.Dense(width, name=f"cond_{n}") for n in range(count)]
                         if condition_size else [])
 
-  def _bias(self, n, condition, spatial=True):
-    """Layer ``n``'s conditioning bias, ``[B, 1, 1, width]`` (or ``[B, width]``)."""
+  def _bias(self, n, condition, i=None, j=None):
+    """Layer ``n``'s conditioning bias: for the whole image (``[B, 1, 1, w]``,
+    or ``[B, H, W, w]`` for a map), row ``i`` of a map (``[B, 1, W, w]``) or
+    position ``(i, j)`` (``[B, w]``)."""
     if not self.projections:
       return 0.
+    if condition.shape.rank == 4:
+      if j is not None:
+        return self.projections[n](_at(condition, i, j))
+      return self.projections[n](condition if i is None else _rows(condition, i, 1))
     bias = self.projections[n](condition)
-    return bias[:, None, None, :] if spatial else bias
+    return bias if j is not None else bias[:, None, None, :]
 
 
 class PixelCNNStack(_Conditioned):
@@ -113,7 +126,7 @@ class PixelCNNStack(_Conditioned):
       k = conv.kernel_size[0]
       p = k // 2
       out = tf.nn.relu(conv.position(_window(cache[n], i, j, k, k))
-                       + self._bias(n, condition, spatial=False))
+                       + self._bias(n, condition, i, j))
       h = out if n == 0 else _at(cache[n], i + p, j + p) + out
       if n + 1 < self.num_layers:
         q = self.convs[n + 1].kernel_size[0] // 2
@@ -209,7 +222,7 @@ class GatedPixelCNNStack(_Conditioned):
     for n in range(self.num_layers):
       window = tf.slice(hrow[n], tf.stack([0, j, 0]), [-1, self.k, -1])
       h_pre = (self.hconvs[n].position(window) + tf.gather(link_row[n], j, axis=1)
-               + self._bias(2 * n + 1, condition, spatial=False))
+               + self._bias(2 * n + 1, condition, i, j))
       out = self.houts[n].position(_gate(h_pre))
       h = out if n == 0 else tf.gather(hrow[n], j + p, axis=1) + out
       if n + 1 < self.num_layers:
@@ -232,7 +245,8 @@ class GatedPixelCNNStack(_Conditioned):
     vin, hrow, link_row = self._split(cache)
     p = self.k // 2
     for n in range(self.num_layers):
-      v_pre = self.vconvs[n].valid(_rows(vin[n], i, self.k)) + self._bias(2 * n, condition)
+      v_pre = (self.vconvs[n].valid(_rows(vin[n], i, self.k))
+               + self._bias(2 * n, condition, i))
       link_row[n] = self.links[n](v_pre)[:, 0]
       if n + 1 < self.num_layers:
         row = tf.pad(_gate(v_pre)[:, 0], [[0, 0], [p, p], [0, 0]])

@@ -22,14 +22,18 @@ class SampleSummaries(keras.callbacks.Callback):
     kind: ``'image'``, ``'audio'`` or ``'text'``.
     num_levels: levels of the data (images are stretched to 0..255 for viewing).
     sample_rate: Hz, for audio.
+    every: write every ``every``-th epoch.
+    tag: the summary's name (``'samples'``; e.g. reconstructions).
   """
 
-  def __init__(self, log_dir, sample_fn, kind, num_levels=256, sample_rate=8000, every=1):
+  def __init__(self, log_dir, sample_fn, kind, num_levels=256, sample_rate=8000, every=1,
+               tag="samples"):
     super().__init__()
     if kind not in ("image", "audio", "text"):
       raise ValueError(f"`kind` must be 'image', 'audio' or 'text', got {kind!r}.")
     self.log_dir, self.sample_fn, self.kind = log_dir, sample_fn, kind
     self.num_levels, self.sample_rate, self.every = num_levels, sample_rate, every
+    self.tag = tag
     self._writer = None
 
   def write(self, samples, step):
@@ -37,12 +41,12 @@ class SampleSummaries(keras.callbacks.Callback):
       self._writer = tf.summary.create_file_writer(self.log_dir)
     with self._writer.as_default(step=step):
       if self.kind == "image":
-        tf.summary.image("samples", image_grid_of(samples, self.num_levels)[None])
+        tf.summary.image(self.tag, image_grid_of(samples, self.num_levels)[None])
       elif self.kind == "audio":
         wave = np.stack(waves_of(samples, self.num_levels))[..., None]
-        tf.summary.audio("samples", wave, self.sample_rate, max_outputs=len(samples))
+        tf.summary.audio(self.tag, wave, self.sample_rate, max_outputs=len(samples))
       else:
-        tf.summary.text("samples", tf.constant(texts_of(samples)))
+        tf.summary.text(self.tag, tf.constant(texts_of(samples)))
     self._writer.flush()
 
   def on_epoch_end(self, epoch, logs=None):
