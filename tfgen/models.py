@@ -4,12 +4,13 @@ A family is declared next to its model (a :class:`tfgen.family.ModelFamily`
 in the model's file) and registered here with one line. Code that serves
 every family (the CLI, run folders, the exporter, the benchmarks) looks a
 family up here and then talks to the model only through the
-``tfgen.base.LikelihoodModel`` contract.
+``tfgen.base.GenerativeModel`` contract.
 """
 
 from tfgen.autoregressive import char_rnn, made, pixelcnn, pixelrnn, transformer, wavenet
 from tfgen.family import ModelFamily, SizeOption
 from tfgen.flows import glow, nice, realnvp
+from tfgen.latent import code_prior, text_to_image, vqvae
 
 FAMILIES = {}
 
@@ -51,5 +52,8 @@ register(char_rnn.FAMILY)
 register(transformer.FAMILY)
 register(transformer.IMAGE_FAMILY)
 register(pixelrnn.FAMILY)
+register(vqvae.FAMILY)
+register(code_prior.FAMILY)
+register(text_to_image.FAMILY)
 
 __all__ = ["FAMILIES", "ModelFamily", "SizeOption", "family", "register", "unregister"]
