@@ -1,4 +1,5 @@
-"""The model contract (tfgen.base.LikelihoodModel), checked on every registered family."""
+"""The model contract (tfgen.base.GenerativeModel / LikelihoodModel), checked on every
+registered family."""
 
 import warnings
 
@@ -6,11 +7,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgen import models
+from tfgen import base, models
 from tfgen._keras import keras
 from tfgen.autoregressive import (MADE, CharRNN, ImageTransformer, PixelCNN, PixelRNN, Transformer,
                                   WaveNet)
 from tfgen.flows import NICE, Glow, RealNVP
+from tfgen.latent import VQVAE, CodePrior, TextToImage
 from tfgen.training import default_optimizer
 
 TINY = {
@@ -29,6 +31,22 @@ TINY = {
     "pixelrnn": lambda **kw: PixelRNN((3, 3, 1), num_levels=4, units=4, num_layers=1, **kw),
     "image_transformer": lambda **kw: ImageTransformer((4, 4, 1), num_levels=4, num_layers=1,
                                                        d_model=8, num_heads=2, **kw),
+    "vqvae_prior": lambda **kw: CodePrior(_tiny_vqvae(), filters=4, num_layers=1, **kw),
+}
+
+
+def _tiny_vqvae(**kw):
+  return VQVAE((8, 8, 1), num_codes=4, code_dim=2, hidden_channels=4, num_residual_blocks=1,
+               **kw)
+
+
+#: Families whose condition is not a class id (TextToImage: captions) or that
+#: have no likelihood (VQVAE): the shared part of the contract is checked here,
+#: the rest in tests/latent.
+OTHERS = {
+    "vqvae": _tiny_vqvae,
+    "text_to_image": lambda **kw: TextToImage(_tiny_vqvae(), text_length=24, num_layers=1,
+                                              d_model=8, num_heads=2, **kw),
 }
 
 
@@ -43,7 +61,29 @@ def _options(model):
 
 
 def test_every_registered_family_is_covered():
-  assert set(models.FAMILIES) <= set(TINY)
+  assert set(models.FAMILIES) <= set(TINY) | set(OTHERS)
+
+
+@pytest.mark.parametrize("name", sorted(OTHERS))
+def test_shared_contract_of_other_families(name):
+  model = OTHERS[name](name=f"my_{name}")
+  assert models.family(name).model is type(model)
+  clone = type(model).from_config(model.get_config())
+  assert clone.name == f"my_{name}" and clone.get_config() == model.get_config()
+  assert "serving_default" in model.serving_functions()
+  x = np.random.default_rng(0).integers(0, 256, size=(3, 8, 8, 1)).astype(np.uint8)
+  y = model.captions_of([0, 1, 2]) if name == "text_to_image" else None
+  model.compile(default_optimizer(1e-3))
+  result = model.evaluate(x, y, batch_size=3, verbose=0, return_dict=True)
+  assert all(np.isfinite(v) for v in result.values())
+  assert isinstance(model.describe(result), str)
+  preview = model.preview(x)
+  assert preview.shape == (3, 8, 16, 1) and preview.dtype == tf.uint8
+  if model.can_sample:
+    assert model.sample(2, seed=1).dtype == model.data_dtype
+  else:
+    with pytest.raises(ValueError, match="does not sample"):
+      model.sample(2, seed=1)
 
 
 @pytest.mark.parametrize("name", sorted(TINY))
@@ -51,10 +91,11 @@ def test_contract(name):
   model = TINY[name](name=f"my_{name}")
   x = _data(model)
   lp = model.log_prob(x)
+  assert isinstance(model, base.LikelihoodModel)
   assert lp.shape == (3,) and np.all(np.isfinite(lp))
   flow = name in ("glow", "realnvp", "nice")   # flows draw fresh dequantization noise
   np.testing.assert_allclose(model(x), model.log_prob(x), rtol=1e-2 if flow else 1e-5)
-  dims = x[0].size
+  dims = model.num_dims or x[0].size   # D: pixels, or codes for a code prior
   if name not in ("glow", "realnvp", "nice"):
     np.testing.assert_allclose(model.bits_per_dim(x), -lp / (dims * np.log(2)), rtol=1e-5)
   # Samples: in the data dtype, reproducible for an int seed, different for another.

@@ -297,10 +297,14 @@ class TextToImage(LikelihoodModel):
     _validation.one_of(method, "method", {"cached", "naive"})
     return self._sample_graph(n, seed, temperature, condition, method=method)
 
-  def _sample_graph(self, n, seed, temperature, condition, method="cached", **options):
+  def sample_codes(self, n, seed, temperature, captions, method="cached"):
+    """Flat codes ``[n, N]`` given encoded captions (tensor ``seed``)."""
     noise = sampling.gumbel_noise(tf.stack([n, self.num_dims, self.num_codes]), seed)
     fn = self._cached_fn if method == "cached" else self._naive_fn
-    codes = fn(self._text_tokens(condition), noise, temperature)
+    return fn(self._text_tokens(captions), noise, temperature)
+
+  def _sample_graph(self, n, seed, temperature, condition, method="cached", **options):
+    codes = self.sample_codes(n, seed, temperature, condition, method)
     codes = tf.reshape(codes, tf.stack([n, self.map_h, self.map_w]))
     return self.vqvae._to_images(self.vqvae._decode_float([self.vqvae.embed(codes)]))
 
