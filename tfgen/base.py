@@ -599,7 +599,8 @@ class LikelihoodModel(GenerativeModel):
     """``"1.2345 bits/dim (0.8557 nats/dim; 123.4 nats per image)"``."""
     kind = getattr(spec, "kind", "image")
     unit = {"image": "image", "audio": "window", "text": "window"}.get(kind, "example")
-    per = self.dimension_name or {"image": "dim", "audio": "sample", "text": "char"}.get(kind, "dim")
+    per = self.dimension_name or {"image": "dim", "audio": "sample", "text": "char"}.get(kind,
+                                                                                        "dim")
     bpd = result["bits_per_dim"]
     return (f"{bpd:.4f} bits/{per} ({bpd * math.log(2):.4f} nats/{per}; {result['loss']:.1f} "
             f"nats per {unit})")

@@ -110,7 +110,9 @@ class PixelCNN(LikelihoodModel):
 
   def _head(self, features):
     """``[..., F]`` features → logits ``[..., C, K]``."""
-    h = tf.nn.relu(features)
+    # max(·, 0) is ReLU; written so because Grappler, optimising the cached
+    # sampler's while loop, loses a tf.nn.relu node here and logs errors.
+    h = tf.maximum(features, 0.)
     spatial = h.shape.rank == 4  # whole images, or one position [B, F] when sampling
     h = tf.nn.relu(self.head_hidden(h) if spatial else self.head_hidden.position(h))
     out = self.head_out(h) if spatial else self.head_out.position(h)

@@ -102,6 +102,7 @@ class CodePrior(LikelihoodModel):
     self._check_prior(prior, bottom_prior)
     self.top, self.bottom = prior, bottom_prior
     self.num_codes = k
+    self.built = True  # every part is built
 
   # -- building and checking the priors ------------------------------------------
 

@@ -15,7 +15,7 @@ from tfgen.layers.transformer_blocks import DecoderStack
 
 #: Fashion-MNIST's class names, in label order (Xiao et al. 2017).
 FASHION_MNIST_CLASSES = ("t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
-             "sneaker", "bag", "ankle boot")
+                         "sneaker", "bag", "ankle boot")
 
 #: Caption templates; ``{}`` is the class name.
 TEMPLATES = ("{}", "{} photo", "photo of {}", "image of {}", "picture of {}", "grey {}",
@@ -36,14 +36,14 @@ def encode_captions(captions, text_length):
       caption = caption.encode("utf-8")
     if not isinstance(caption, (bytes, bytearray)):
       raise ValueError(f"caption {i} must be text (str or bytes), got "
-               f"{type(caption).__name__}.")
+                       f"{type(caption).__name__}.")
     if not caption:
       raise ValueError(f"caption {i} is empty; a caption needs at least one byte.")
     if b"\0" in caption:
       raise ValueError(f"caption {i} holds a NUL byte (0 pads captions).")
     if len(caption) > text_length:
       raise ValueError(f"caption {i} has {len(caption)} bytes, more than "
-               f"text_length={text_length}: {caption[:40]!r}...")
+                       f"text_length={text_length}: {caption[:40]!r}...")
     out[i, :len(caption)] = np.frombuffer(bytes(caption), np.uint8)
   return out
 
@@ -91,13 +91,13 @@ class TextToImage(LikelihoodModel):
   uses_labels = True
 
   def __init__(self, vqvae, text_length=32, num_layers=4, d_model=128, num_heads=4,
-         dropout=0.0, text_loss_weight=0.125, class_names=FASHION_MNIST_CLASSES,
-         templates=TEMPLATES, name="text_to_image", **kwargs):
+               dropout=0.0, text_loss_weight=0.125, class_names=FASHION_MNIST_CLASSES,
+               templates=TEMPLATES, name="text_to_image", **kwargs):
     super().__init__(name=name, **kwargs)
     self.vqvae = _as_vqvae(vqvae)
     if self.vqvae.levels != 1:
       raise ValueError("TextToImage models one code map: give it a VQ-VAE with levels=1, "
-               f"got levels={self.vqvae.levels}.")
+                       f"got levels={self.vqvae.levels}.")
     self.vqvae.trainable = False
     self.event_shape, self.num_levels = self.vqvae.image_shape, self.vqvae.num_levels
     self.text_length = _validation.positive_int(text_length, "text_length")
@@ -109,9 +109,9 @@ class TextToImage(LikelihoodModel):
     if not self.class_names or not self.templates or any(
         t.count("{}") != 1 for t in self.templates):
       raise ValueError("`class_names` must be non-empty and every template must hold "
-               f"one '{{}}', got templates {self.templates!r}.")
+                       f"one '{{}}', got templates {self.templates!r}.")
     encode_captions([t.format(c) for t in self.templates for c in self.class_names],
-            self.text_length)  # every caption it would make must fit
+                    self.text_length)  # every caption it would make must fit
     self.num_codes = self.vqvae.num_codes
     (self.map_h, self.map_w), = self.vqvae.code_shapes
     self.num_dims = self.map_h * self.map_w
@@ -122,16 +122,16 @@ class TextToImage(LikelihoodModel):
     self.bos = 257 + self.num_codes
     self.embed = keras.layers.Embedding(self.bos + 1, d_model, name="embed")
     self.text_positions = keras.layers.Embedding(self.text_length + 1, d_model,
-                           name="text_positions")
+                                                 name="text_positions")
     self.rows = keras.layers.Embedding(self.map_h, d_model, name="rows")
     self.cols = keras.layers.Embedding(self.map_w, d_model, name="cols")
     self.stack = DecoderStack(num_layers, d_model, num_heads, "dense", None, dropout,
-                 name="decoder")
+                              name="decoder")
     self.text_head = keras.layers.Dense(257, name="text_head")
     self.image_head = keras.layers.Dense(self.num_codes, name="image_head")
     self.text_tracker = keras.metrics.Mean(name="text_bits_per_byte")
     self._logits(tf.zeros([1, self.num_dims], tf.int32),
-           tf.ones([1, self.text_length], tf.int32))  # build every weight now
+                 tf.ones([1, self.text_length], tf.int32))  # build every weight now
     self.built = True
 
   @property
@@ -143,11 +143,11 @@ class TextToImage(LikelihoodModel):
     vqvae = _as_vqvae(vqvae)
     if spec.kind != "image" or tuple(spec.shape) != tuple(vqvae.image_shape):
       raise ValueError(f"The VQ-VAE was trained on {vqvae.image_shape} images; dataset "
-               f"{spec.name!r} holds {spec.shape} {spec.kind} data.")
+                       f"{spec.name!r} holds {spec.shape} {spec.kind} data.")
     names = sizes.pop("class_names", FASHION_MNIST_CLASSES)
     if spec.num_classes != len(names):
       raise ValueError(f"Dataset {spec.name!r} has {spec.num_classes} classes but "
-               f"{len(names)} class names were given.")
+                       f"{len(names)} class names were given.")
     return cls(vqvae, class_names=names, **sizes)
 
   # -- captions -------------------------------------------------------------------
@@ -164,19 +164,19 @@ class TextToImage(LikelihoodModel):
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, len(self.templates), size=labels.size)
     return encode_captions([self.templates[p].format(self.class_names[c])
-                for p, c in zip(picks, labels)], self.text_length)
+                            for p, c in zip(picks, labels)], self.text_length)
 
   def _encode_condition(self, condition, batch):
     if condition is None:
       raise ValueError(f"{self.name} needs captions: pass `condition` (int32 bytes [batch, "
-               f"{self.text_length}] from encode_captions, or a list of strings).")
-    if isinstance(condition, (list, tuple)) and condition and isinstance(condition[0],
-                                       (str, bytes)):
+                       f"{self.text_length}] from encode_captions, or a list of strings).")
+    texts = isinstance(condition, (list, tuple)) and condition
+    if texts and isinstance(condition[0], (str, bytes)):
       condition = encode_captions(condition, self.text_length)
     captions = _validation.discrete_batch(condition, [self.text_length], 256,
-                       name="condition")
+                                          name="condition")
     check = _validation._check(lambda: tf.reduce_all(tf.reduce_any(captions > 0, axis=1)),
-                  "every caption needs at least one byte; got an empty one.")
+                               "every caption needs at least one byte; got an empty one.")
     captions = _validation._guarded(captions, [check])
     return _validation.same_rows(captions, batch, "condition")
 
@@ -189,7 +189,7 @@ class TextToImage(LikelihoodModel):
       images, labels = batch
       counter[0] += 1
       return (self.codes_of(images),
-          tf.constant(self.captions_of(np.asarray(labels), seed=counter[0])))
+              tf.constant(self.captions_of(np.asarray(labels), seed=counter[0])))
     return encode
 
   def codes_of(self, x):
@@ -238,16 +238,16 @@ class TextToImage(LikelihoodModel):
     h = self.stack(h, training=training)
     t = self.text_length
     return (tf.cast(self.text_head(h[:, :t - 1]), tf.float32),
-        tf.cast(self.image_head(h[:, t:]), tf.float32))
+            tf.cast(self.image_head(h[:, t:]), tf.float32))
 
   def _nlls(self, x, captions, training):
     codes = x if x.shape.rank == 2 else self.codes_of(x)
     text_logits, image_logits = self._logits(codes, captions, training)
     text_targets = self._text_tokens(captions)[:, 1:]
     text_nll = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(
-      text_targets, text_logits), axis=1)
+        text_targets, text_logits), axis=1)
     image_nll = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(
-      codes, image_logits), axis=1)
+        codes, image_logits), axis=1)
     return text_nll, image_nll
 
   def _log_prob(self, x, condition, training=False):
@@ -261,7 +261,7 @@ class TextToImage(LikelihoodModel):
     image_bits = image_nll / (self.num_dims * math.log(2.))
     w = self.text_loss_weight
     return (w * text_bits + (1. - w) * image_bits,
-        {"loss": image_nll, "bits_per_dim": image_bits, "text_bits_per_byte": text_bits})
+            {"loss": image_nll, "bits_per_dim": image_bits, "text_bits_per_byte": text_bits})
 
   # -- sampling -----------------------------------------------------------------------
 
@@ -274,22 +274,27 @@ class TextToImage(LikelihoodModel):
         raise ValueError("Pass `prompt` or `condition`, not both.")
       if not isinstance(prompt, (str, bytes, bytearray)):
         raise ValueError(f"`prompt` must be text (str or bytes), got "
-                 f"{type(prompt).__name__}.")
-      return tf.tile(tf.constant(encode_captions([prompt], self.text_length)), [n, 1])
+                         f"{type(prompt).__name__}.")
+      try:
+        row = encode_captions([prompt], self.text_length)
+      except ValueError as e:
+        raise ValueError("`prompt`: " + str(e).replace("caption 0 ", "it ", 1)) from None
+      return tf.tile(tf.constant(row), [n, 1])
     if condition is None:
       return tf.constant(encode_captions(
-        [self.templates[0].format(self.class_names[i % len(self.class_names)])
+          [self.templates[0].format(self.class_names[i % len(self.class_names)])
          for i in range(n)], self.text_length))
     return condition
 
   def sample(self, n, *, seed=None, temperature=1.0, condition=None, prompt=None, **options):
     """``n`` images for a ``prompt`` (str), for ``condition`` captions, or
     (neither) for each class's caption in turn."""
-    n_checked = _validation.positive_int(n, "n") if not isinstance(n, bool) else n
-    captions = self._captions_for(n_checked, prompt, condition) if isinstance(
-      n_checked, int) else condition
-    return super().sample(n, seed=seed, temperature=temperature, condition=captions,
-               **options)
+    if isinstance(n, (int, np.integer)) and not isinstance(n, bool) and 1 <= n <= self.max_samples:
+      condition = self._captions_for(int(n), prompt, condition)
+    return super().sample(n, seed=seed, temperature=temperature, condition=condition, **options)
+
+  def sample_options(self):
+    return super().sample_options() + ["prompt"]
 
   def _sample(self, n, seed, temperature, condition, method="cached"):
     """Codes given the captions (``method``: ``'cached'`` or ``'naive'``,
@@ -319,11 +324,11 @@ class TextToImage(LikelihoodModel):
       h = self.embed(token) + self._position(t)[None]
       h, cache = self.stack.step(h, t, cache)
       drawn = sampling.gumbel_argmax(self.image_head(h), tf.gather(
-        noise, tf.maximum(t - t_len, 0), axis=1), temperature)
+          noise, tf.maximum(t - t_len, 0), axis=1), temperature)
       codes = tf.cond(t >= t_len, lambda: sampling.put_step(codes, t - t_len, drawn),
-              lambda: codes)
+                      lambda: codes)
       following = tf.where(t + 1 <= t_len, tf.gather(forced, tf.minimum(t + 1, t_len),
-                              axis=1), drawn + self.code_offset)
+                                                     axis=1), drawn + self.code_offset)
       return t + 1, following, codes, cache
 
     init = (0, forced[:, 0], tf.zeros(tf.stack([n, self.num_dims]), tf.int32), cache)
@@ -337,11 +342,11 @@ class TextToImage(LikelihoodModel):
       captions = tf.where(text == self.pad, 0, text)
       _, logits = self._logits(codes, captions)
       drawn = sampling.gumbel_argmax(tf.gather(logits, i, axis=1), noise[:, i],
-                      temperature)
+                                     temperature)
       return i + 1, sampling.put_step(codes, i, drawn)
 
     return tf.while_loop(lambda i, _: i < self.num_dims, body,
-               (0, tf.zeros(tf.stack([n, self.num_dims]), tf.int32)))[1]
+                         (0, tf.zeros(tf.stack([n, self.num_dims]), tf.int32)))[1]
 
   def preview(self, x):
     return self.vqvae.preview(x)
@@ -355,11 +360,11 @@ class TextToImage(LikelihoodModel):
     text_length, no zeros → uint8 ``samples``); the VQ-VAE's ``encode``,
     ``decode`` and ``reconstruct``."""
     functions = super().serving_functions()
-    functions["sample"] = ServingFunction(self._serve_prompt, [
-      tf.TensorSpec([], tf.int32, "num_samples"), tf.TensorSpec([2], tf.int32, "seed"),
-      tf.TensorSpec([], tf.float32, "temperature"),
-      tf.TensorSpec([None], tf.int32, "prompt")],
-      {"num_samples": 1, "temperature": 1.0, "prompt": list(b"bag")})
+    sample_in = [tf.TensorSpec([], tf.int32, "num_samples"), tf.TensorSpec([2], tf.int32, "seed"),
+                 tf.TensorSpec([], tf.float32, "temperature"),
+                 tf.TensorSpec([None], tf.int32, "prompt")]
+    functions["sample"] = ServingFunction(self._serve_prompt, sample_in, {
+        "num_samples": 1, "temperature": 1.0, "prompt": list(b"bag")})
     vq = self.vqvae.serving_functions()
     return {**functions, **{k: vq[k] for k in ("encode", "decode", "reconstruct")}}
 
@@ -372,26 +377,26 @@ class TextToImage(LikelihoodModel):
     prompt = _validation.at_least(prompt, tf.reduce_min(tf.concat([prompt, [1]], 0)), 1,
                                   "`prompt` bytes must lie in [1, 255] (0 pads captions).")
     prompt = _validation.at_least(prompt, self.text_length, size,
-                   f"`prompt` must be 1 to {self.text_length} bytes.")
+                                  f"`prompt` must be 1 to {self.text_length} bytes.")
     prompt = _validation.at_least(prompt, size, 1, "`prompt` is empty.")
     row = tf.pad(prompt, [[0, self.text_length - size]])[None]
     captions = self._encode_condition(tf.tile(row, tf.stack([num_samples, 1])), num_samples)
     return {"samples": tf.cast(self._sample_graph(num_samples, seed, temperature, captions),
-                  tf.uint8)}
+                               tf.uint8)}
 
   def get_config(self):
     return {**super().get_config(), "vqvae": self.vqvae.get_config(),
-        "text_length": self.text_length, "num_layers": self.num_layers,
-        "d_model": self.d_model, "num_heads": self.num_heads, "dropout": self.dropout,
-        "text_loss_weight": self.text_loss_weight, "class_names": list(self.class_names),
-        "templates": list(self.templates)}
+            "text_length": self.text_length, "num_layers": self.num_layers,
+            "d_model": self.d_model, "num_heads": self.num_heads, "dropout": self.dropout,
+            "text_loss_weight": self.text_loss_weight, "class_names": list(self.class_names),
+            "templates": list(self.templates)}
 
 
 FAMILY = ModelFamily(
-  "text_to_image", TextToImage, "Ramesh et al. 2021, Zero-Shot Text-to-Image Generation "
-  "(DALL-E), on a VQ-VAE's codes", ("image",), "fashion_mnist",
-  demo=dict(text_length=24, num_layers=4, d_model=128, num_heads=4),
-  sizes=(SizeOption("num-layers", "num_layers", int, "decoder blocks"),
-      SizeOption("d-model", "d_model", int, "model width"),
-      SizeOption("num-heads", "num_heads", int, "attention heads")),
-  builds_on={"vqvae": "vqvae"})
+    "text_to_image", TextToImage, "Ramesh et al. 2021, Zero-Shot Text-to-Image Generation "
+    "(DALL-E), on a VQ-VAE's codes", ("image",), "fashion_mnist",
+    demo=dict(text_length=24, num_layers=4, d_model=128, num_heads=4),
+    sizes=(SizeOption("num-layers", "num_layers", int, "decoder blocks"),
+         SizeOption("d-model", "d_model", int, "model width"),
+         SizeOption("num-heads", "num_heads", int, "attention heads")),
+    builds_on={"vqvae": "vqvae"})

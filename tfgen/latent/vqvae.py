@@ -126,14 +126,16 @@ class VQVAE(GenerativeModel):
     self.enc_b = [_conv(half, 4, 2, "enc_b_down1")]
     if levels == 1:
       self.enc_b.append(_conv(hid, 4, 2, "enc_b_down2"))
-    self.enc_b += [_conv(hid, 3, 1, "enc_b_conv"), ResidualStack(hid, res, blocks, name="enc_b_res")]
+    self.enc_b += [_conv(hid, 3, 1, "enc_b_conv"),
+                   ResidualStack(hid, res, blocks, name="enc_b_res")]
     self.pre_q_b = _conv(code_dim, 1, 1, "pre_quantize_bottom")
     self.quantizers = []
     if levels == 2:
       self.enc_t = [_conv(hid, 4, 2, "enc_t_down"), _conv(hid, 3, 1, "enc_t_conv"),
                     ResidualStack(hid, res, blocks, name="enc_t_res")]
       self.pre_q_t = _conv(code_dim, 1, 1, "pre_quantize_top")
-      self.dec_t = [_conv(hid, 3, 1, "dec_t_conv"), ResidualStack(hid, res, blocks, name="dec_t_res"),
+      self.dec_t = [_conv(hid, 3, 1, "dec_t_conv"),
+                    ResidualStack(hid, res, blocks, name="dec_t_res"),
                     _conv(code_dim, 4, 2, "dec_t_up", transpose=True)]
       self.up_t = _conv(code_dim, 4, 2, "upsample_top", transpose=True)
       self.quantizers.append(VectorQuantizer(**quant, name="quantizer_top"))
