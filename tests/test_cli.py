@@ -69,6 +69,10 @@ def mnist_dir(tmp_path):
     (["evaluate", "/nonexistent/run"], "No tfgen run"),
     (["export", "/nonexistent/run"], "the following arguments are required: --to"),
     (["bogus"], "invalid choice: 'bogus'"),
+    (["train", "vqvae_prior"], "pass --vqvae RUN"),
+    (["train", "text_to_image", "--vqvae", "/nonexistent/run"], "No tfgen run"),
+    (["train", "glow", "--vqvae", "runs/x"], "--vqvae does not apply to glow"),
+    (["train", "vqvae", "--code-dim", "0"], "--code-dim: sizes must be positive"),
     (["train", "made", "--mixed-precision", "bfloat16"],
      "MADE does not support the mixed-precision policy 'mixed_bfloat16'"),
 ])
@@ -366,3 +370,52 @@ def test_transformers_train_sample_and_export(model, size, tmp_path, mnist_dir, 
   else:
     code, _, err = _run(["sample", run, "--prime", "x"], capsys)
     assert code == 2 and "takes no prime" in err
+
+
+VQ_TINY = ["--num-codes", "16", "--code-dim", "4", "--hidden-channels", "8",
+           "--num-residual-blocks", "1"]
+
+
+def test_two_stage_models_train_sample_evaluate_export(tmp_path, mnist_dir, capsys):
+  """VQ-VAE, then a prior on its codes and a text-to-image prior, through the CLI."""
+  common = ["--data", "mnist", "--data-dir", mnist_dir, "--epochs", "1", "--steps-per-epoch",
+            "3", "--batch-size", "8", "--verbose", "0"]
+  vq, prior, t2i = tmp_path / "vq", tmp_path / "prior", tmp_path / "t2i"
+  code, out, _ = _run(["train", "vqvae", *VQ_TINY, *common, "--out", vq], capsys)
+  assert code == 0 and "reconstruction MSE" in out and "codebook usage" in out
+  assert (vq / "reconstructions.png").exists() and not (vq / "samples.png").exists()
+  assert "originals_and_reconstructions" in _tags(vq / "logs")
+  code, _, err = _run(["sample", vq], capsys)
+  assert code == 2 and "vqvae_prior" in err and len(err.strip().splitlines()) == 1
+
+  code, out, _ = _run(["train", "vqvae_prior", "--vqvae", vq, "--filters", "8", "--num-layers",
+                       "1", *common, "--out", prior], capsys)
+  assert code == 0 and "bits/code" in out
+  config = json.loads((prior / "config.json").read_text())
+  assert config["data"] == "mnist" and config["builds_on"] == {"vqvae": str(vq)}
+  assert {"samples", "originals_and_reconstructions"} <= set(_tags(prior / "logs"))
+  code, out, _ = _run(["evaluate", prior, "--data-dir", mnist_dir], capsys)
+  assert code == 0 and "bits/code" in out
+  code, out, _ = _run(["sample", prior, "--n", "4", "--out", tmp_path / "s.png"], capsys)
+  assert code == 0 and (tmp_path / "s.png").exists()
+  code, _, err = _run(["sample", prior, "--prompt", "bag"], capsys)
+  assert code == 2 and "takes no prompt" in err
+  code, out, _ = _run(["export", prior, "--to", tmp_path / "served"], capsys)
+  assert code == 0 and all(s in out for s in ("encode", "decode", "reconstruct", "sample"))
+  # The run is self-contained: the first stage's weights live in it.
+  os.rename(vq, tmp_path / "moved")
+  code, _, _ = _run(["sample", prior, "--n", "2", "--out", tmp_path / "s2.png"], capsys)
+  assert code == 0
+  code, _, err = _run(["train", "vqvae_prior", "--resume", "--out", prior, "--vqvae",
+                       tmp_path / "moved", "--data-dir", mnist_dir], capsys)
+  assert code == 2 and "cannot change" in err
+  os.rename(tmp_path / "moved", vq)
+
+  code, out, _ = _run(["train", "text_to_image", "--vqvae", vq, "--num-layers", "1",
+                       "--d-model", "16", "--num-heads", "2", *common, "--out", t2i], capsys)
+  assert code == 0 and "bits/code" in out
+  code, out, _ = _run(["sample", t2i, "--prompt", "sneaker", "--n", "4"], capsys)
+  assert code == 0 and (t2i / "sample.png").exists()
+  for prompt, message in (("", "`prompt`: it is empty"), ("x" * 40, "text_length=24")):
+    code, _, err = _run(["sample", t2i, "--prompt", prompt], capsys)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1

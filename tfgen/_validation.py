@@ -93,7 +93,9 @@ def discrete_batch(x, event_shape, num_levels, name="x", allow_empty=False):
     return tf.cast(x, tf.int32)
   ops = [tf.debugging.Assert(c(), [m]) for c, m in checks + [(in_range, range_msg + ".")]]
   with tf.control_dependencies(ops):
-    return tf.cast(x, tf.int32)
+    # identity: tf.cast of an int32 tensor returns that same tensor, which
+    # would not carry the checks (a served gather could then run first).
+    return tf.identity(tf.cast(x, tf.int32))
 
 
 def temperature(value):
