@@ -10,6 +10,7 @@ from tfgen import audio, data
 from tfgen.autoregressive import MADE, CharRNN, PixelCNN, PixelRNN, Transformer, WaveNet
 from tfgen.bijectors import AffineCoupling, Dequantize
 from tfgen.flows import Glow
+from tfgen.latent import VQVAE, CodePrior, TextToImage, encode_captions
 from tfgen.training import default_optimizer, resumable
 
 
@@ -29,6 +30,12 @@ def made(**kw):
   return MADE(6, hidden_units=[8], num_levels=3, **kw)
 
 
+def vqvae(**kw):
+  return VQVAE((8, 8, 1), **{"num_codes": 4, "code_dim": 2, "hidden_channels": 4,
+                             "num_residual_blocks": 1, **kw})
+
+
+IMG8 = np.zeros((2, 8, 8, 1), np.uint8)
 IMG = np.zeros((2, 4, 4, 1), np.uint8) + np.arange(16, dtype=np.uint8).reshape(1, 4, 4, 1)
 SEQ = np.zeros((2, 12), np.int32)
 
@@ -156,6 +163,40 @@ CASES = [
     ("write_wav into a folder", lambda: audio.write_wav("/tmp", [0.], 8000), "folder"),
     ("resample empty", lambda: audio.resample([], 8000, 16000), "non-empty"),
     ("resample rate 0", lambda: audio.resample([0.], 0, 16000), "positive"),
+    # -- two-stage models -------------------------------------------------------------------------
+    ("vqvae num_codes 0", lambda: vqvae(num_codes=0), "num_codes"),
+    ("vqvae code_dim 0", lambda: vqvae(code_dim=0), "code_dim"),
+    ("vqvae code_dim True", lambda: vqvae(code_dim=True), "code_dim"),
+    ("vqvae 3 levels", lambda: vqvae(levels=3), "levels"),
+    ("vqvae 10x10 images", lambda: VQVAE((10, 10, 1)), "multiples of 4"),
+    ("decode code 4", lambda: vqvae().decode(np.full((1, 2, 2), 4)), r"\[0, 3\]"),
+    ("decode wrong map", lambda: vqvae().decode(np.zeros((1, 3, 3), np.int32)), "codes"),
+    ("decode float codes", lambda: vqvae().decode(np.full((1, 2, 2), 0.5)), "whole numbers"),
+    ("decode strings", lambda: vqvae().decode([["a"]]), "codes"),
+    ("decode one map for two levels", lambda: vqvae(levels=2).decode(np.zeros((1, 2, 2))),
+     "2 code map"),
+    ("encode wrong image", lambda: vqvae().encode(IMG), "`x` must have shape"),
+    ("vqvae sample", lambda: vqvae().sample(1, seed=0), "vqvae_prior"),
+    ("prior: not a vqvae", lambda: CodePrior(pixelcnn()), "VQVAE"),
+    ("prior: other num_codes", lambda: CodePrior(vqvae(num_codes=8), prior=CodePrior(
+        vqvae(), filters=4, num_layers=1).top), "num_codes=8"),
+    ("prior: other map shape", lambda: CodePrior(VQVAE((12, 12, 1), num_codes=4, code_dim=2),
+                                                 prior=PixelCNN((2, 2, 1), num_levels=4)),
+     "another VQ-VAE"),
+    ("prior: code out of range", lambda: CodePrior(vqvae(), filters=4, num_layers=1).log_prob(
+        np.full((1, 4), 4)), r"\[0, 3\]"),
+    ("prior: dataset of another shape", lambda: CodePrior.from_dataset(
+        data.info("cifar10"), vqvae=vqvae()), "dataset 'cifar10'"),
+    ("t2i: empty prompt", lambda: TextToImage(vqvae(), text_length=24, num_layers=1, d_model=8,
+                                              num_heads=2).sample(1, prompt="", seed=0), "empty"),
+    ("t2i: bytes-less prompt", lambda: TextToImage(vqvae(), text_length=24, num_layers=1,
+                                                   d_model=8, num_heads=2).sample(
+        1, prompt=7, seed=0), "text"),
+    ("t2i: caption not text", lambda: encode_captions([1.5], 8), "text"),
+    ("t2i: one string", lambda: encode_captions("bag", 8), "list"),
+    ("t2i: two-level vqvae", lambda: TextToImage(vqvae(levels=2)), "levels=1"),
+    ("load encode not callable", lambda: data.load("fashion_mnist", encode=3), "encode"),
+    ("load encode on text", lambda: data.load("fortunes", encode=lambda b: b), "image"),
     # -- data and training helpers ---------------------------------------------------------------
     ("load take 0", lambda: data.load("fashion_mnist", take=0), "take"),
     ("load take -1", lambda: data.load("fashion_mnist", take=-1), "take"),
