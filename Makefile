@@ -11,6 +11,7 @@ bench:
 	$(PY) bench/pixelcnn_sampling.py
 	$(PY) bench/wavenet_generation.py
 	$(PY) bench/sequence_models.py --minutes $(SEQ_MINUTES)
+	$(PY) bench/vqvae.py --minutes $(SEQ_MINUTES)
 	$(PY) bench/report.py --readme
 	$(PY) bench/report.py
 

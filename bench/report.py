@@ -142,10 +142,49 @@ def _sequence_quality(r):
   return rows
 
 
+def _vqvae(r):
+  rows = []
+  labels = {"vqvae": "VQ-VAE (7×7 codes)", "vqvae2": "VQ-VAE-2 (7×7 + 14×14 codes)"}
+  for name, m in r["vqvae"].items():
+    usage = ", ".join("%s%.0f%% of %d codes used (perplexity %.0f)" % (
+        k[len("usage"):].lstrip("_") + " " if k != "usage" else "", 100 * m[k], m["num_codes"],
+        m["perplexity" + k[len("usage"):]]) for k in m if k.startswith("usage"))
+    rows.append(("Fashion-MNIST reconstruction after %g min" % r["minutes"],
+                 "`VQVAE` %s, %.2fM params: test MSE %.4f on [0, 1] pixels; %s"
+                 % (labels[name], m["params"] / 1e6, m["mse"], usage), "",
+                 "MSE %.4f" % m["mse"], "`bench/vqvae.py`", r))
+  plabels = {"pixelcnn": "Gated PixelCNN prior on the VQ-VAE",
+             "transformer": "Transformer prior on the VQ-VAE",
+             "pixelcnn_vqvae2": "Gated PixelCNN top + conditional bottom prior on VQ-VAE-2",
+             "text_to_image": "text-to-image Transformer (bits per code given the caption)"}
+  for name, m in r["priors"].items():
+    rows.append(("Fashion-MNIST test bits per code after %g min" % r["minutes"],
+                 "%s (%.2fM params): %.3f bits/code after %d steps" % (
+                     plabels[name], m["params"] / 1e6, m["test_bits_per_code"], m["steps"]), "",
+                 "%.3f bits/code" % m["test_bits_per_code"], "`bench/vqvae.py`", r))
+  s = r["sampling"]
+  rows.append(("Sampling %d Fashion-MNIST images" % s["n"],
+               "VQ-VAE code prior (49 codes, then decode): %.2f s; VQ-VAE-2 (245 codes): %.2f s"
+               % (s["code_prior_s"], s["vqvae2_prior_s"]),
+               "pixel-level Gated PixelCNN (784 pixels, same network size): %.1f s"
+               % s["pixel_gated_pixelcnn_s"],
+               "%.0f× faster (VQ-VAE-2: %.0f×)" % (s["speedup"], s["vqvae2_speedup"]),
+               "`bench/vqvae.py`", r))
+  t = r["text_to_image"]
+  rows.append(("Prompted samples recognised as the prompted class",
+               "`TextToImage`: %.0f%% of 160 samples (16 per class)" % (
+                   100 * t["mean_agreement"]),
+               "chance: 10%%; the judge is a CNN with %.1f%% test accuracy" % (
+                   100 * t["classifier_test_accuracy"]),
+               "%.0f%%" % (100 * t["mean_agreement"]), "`bench/vqvae.py`", r))
+  return rows
+
+
 RENDERERS = {"training_throughput": _throughput, "training_throughput_jit": _throughput,
              "quality_budget": _quality, "pixelcnn_sampling": _pixelcnn,
              "wavenet_generation": _wavenet, "sequence_throughput": _sequence_throughput,
-             "sequence_sampling": _sequence_sampling, "sequence_quality": _sequence_quality}
+             "sequence_sampling": _sequence_sampling, "sequence_quality": _sequence_quality,
+             "vqvae": _vqvae}
 
 
 def describe_machine(m):

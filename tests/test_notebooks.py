@@ -17,6 +17,7 @@ SMALL = {
                       "SECONDS = 0.05"),
     "sequence_models.ipynb": ("TRAIN_STEPS = 4\nUNITS = 16\nCONTEXT = 32\nIMAGE_STEPS = 2\n"
                               "SAMPLE_TOKENS = 32"),
+    "vqvae.ipynb": "VQ_STEPS = 5\nPRIOR_STEPS = 3\nT2I_STEPS = 3\nNUM_CODES = 16\nHIDDEN = 8",
 }
 
 
