@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 SCRIPT = textwrap.dedent("""
@@ -43,8 +44,22 @@ SCRIPT = textwrap.dedent("""
                           dilation_channels=8, skip_channels=8, num_levels=16)
     two = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     one = tf.distribute.get_strategy()
+    def run_vq(strategy):
+      from tfgen.latent import VQVAE
+      keras.utils.set_random_seed(1)
+      with strategy.scope():
+        model = VQVAE((8, 8, 1), num_codes=8, code_dim=4, hidden_channels=8,
+                      num_residual_blocks=1, restart_threshold=0.0)
+        model.compile(default_optimizer(1e-3))
+      x = np.random.default_rng(0).integers(0, 256, size=(32, 8, 8, 1)).astype(np.uint8)
+      h = model.fit(tf.data.Dataset.from_tensor_slices(x).batch(16), epochs=2, verbose=0).history
+      book = model.quantizers[0].codebook
+      return {"mse": h["mse"], "usage": h["usage"], "perplexity": h["perplexity"],
+              "books": [t.numpy().tolist() for t in strategy.experimental_local_results(book)]}
     import sys
-    if sys.argv[1] == "glow":
+    if sys.argv[1] == "vqvae":
+      print(json.dumps({"one": run_vq(one), "two": run_vq(two)}))
+    elif sys.argv[1] == "glow":
       print(json.dumps({"one": run(one), "two": run(two)}))
     else:
       print(json.dumps({"pixelcnn": [run_ar(one, pix, images), run_ar(two, pix, images)],
@@ -79,3 +94,12 @@ def test_autoregressive_training_matches_one_device():
     single, double = result[family]
     for a, b in zip(single, double):
       assert abs(a - b) < 1e-4 * abs(a), (family, single, double)
+
+
+def test_vqvae_codebooks_and_metrics_match_one_device():
+  result = _run("vqvae")
+  one, two = result["one"], result["two"]
+  assert len(two["books"]) == 2 and two["books"][0] == two["books"][1]  # replicas agree
+  np.testing.assert_allclose(one["books"][0], two["books"][0], atol=1e-4)
+  for key in ("mse", "usage", "perplexity"):   # usage counts are summed over replicas
+    np.testing.assert_allclose(one[key], two[key], rtol=1e-3, err_msg=key)
