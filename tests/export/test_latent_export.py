@@ -77,3 +77,27 @@ def test_served_two_stage_model_matches_python(build, tmp_path):
   assert result["dtype"] == "uint8"
   np.testing.assert_array_equal(result["samples"], sample())
   assert "[0, 5]" in result["bad_codes"]
+
+
+def test_served_prompts_are_checked_in_the_graph(tmp_path):
+  model = _text_to_image()[0]
+  path = export.save(model, tmp_path / "m")
+  script = """
+import tensorflow as tf
+m = tf.saved_model.load(%r)
+result = {}
+for name, prompt in [("empty", []), ("zero byte", [0, 65]), ("not a byte", [300]),
+                     ("too long", [65] * 25), ("good", [98, 97, 103])]:
+  try:
+    s = m.signatures["sample"](num_samples=tf.constant(1), seed=tf.constant([1, 2]),
+                               temperature=tf.constant(1.0), prompt=tf.constant(prompt, tf.int32))
+    result[name] = "ok %%s" %% s["samples"].dtype.name
+  except tf.errors.InvalidArgumentError as e:
+    result[name] = str(e)
+""" % path
+  result = run_tensorflow_only(script)
+  assert "`prompt` is empty" in result["empty"]
+  assert "[1, 255]" in result["zero byte"]
+  assert "[0, 255]" in result["not a byte"]
+  assert "1 to 24 bytes" in result["too long"]
+  assert result["good"] == "ok uint8"
