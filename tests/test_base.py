@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from tfgen import base, models
 from tfgen._keras import keras
-from tfgen.autoregressive import (MADE, CharRNN, ImageTransformer, PixelCNN, PixelRNN, Transformer,
+from tfgen.autoregressive import (MADE, NADE, CharRNN, ImageTransformer, PixelCNN, PixelRNN, Transformer,
                                   WaveNet)
 from tfgen.flows import NICE, Glow, RealNVP
 from tfgen.latent import VQVAE, CodePrior, TextToImage
@@ -24,6 +24,7 @@ TINY = {
     "gated_pixelcnn": lambda **kw: PixelCNN((4, 4, 1), num_levels=4, filters=4, num_layers=2,
                                             gated=True, **kw),
     "made": lambda **kw: MADE((4, 4, 1), hidden_units=[8], num_levels=4, **kw),
+    "nade": lambda **kw: NADE((4, 4, 1), hidden_units=8, num_levels=4, **kw),
     "wavenet": lambda **kw: WaveNet(2, 1, 4, 4, 4, num_levels=8, **kw),
     "char_rnn": lambda **kw: CharRNN(num_levels=8, units=4, num_layers=1, **kw),
     "transformer": lambda **kw: Transformer(num_levels=8, context_length=12, num_layers=1,

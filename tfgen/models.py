@@ -7,7 +7,7 @@ family up here and then talks to the model only through the
 ``tfgen.base.GenerativeModel`` contract.
 """
 
-from tfgen.autoregressive import char_rnn, made, pixelcnn, pixelrnn, transformer, wavenet
+from tfgen.autoregressive import char_rnn, made, nade, pixelcnn, pixelrnn, transformer, wavenet
 from tfgen.family import ModelFamily, SizeOption
 from tfgen.flows import glow, nice, realnvp
 from tfgen.latent import code_prior, text_to_image, vqvae
@@ -47,6 +47,7 @@ register(nice.FAMILY)
 register(pixelcnn.FAMILY)
 register(pixelcnn.GATED_FAMILY)
 register(made.FAMILY)
+register(nade.FAMILY)
 register(wavenet.FAMILY)
 register(char_rnn.FAMILY)
 register(transformer.FAMILY)
