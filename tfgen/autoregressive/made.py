@@ -8,6 +8,7 @@ from tfgen import _validation
 from tfgen.autoregressive.sampling import gumbel_argmax, gumbel_noise
 from tfgen.base import _MISSING, LikelihoodModel, deprecated_alias
 from tfgen.family import ModelFamily, SizeOption, int_list
+from tfgen.layers.masked_mlp import MaskedMLP
 
 tfb, tfd = tfp.bijectors, tfp.distributions
 
@@ -37,13 +38,18 @@ class MADE(LikelihoodModel):
       vectors (the deprecated ``conditional_size=k`` is
       ``condition_shape=(k,)``).
 
-  Order-agnostic training over several orderings (MADE §3.4) is not
-  implemented; one ordering per model.
+    num_masks: ``k > 1`` is order- and connectivity-agnostic MADE (§3.4):
+      ``k`` orderings (the first is ``input_order``) and connectivities
+      share one set of weights (:class:`tfgen.layers.MaskedMLP`). Training
+      draws one mask per minibatch; ``log_prob`` outside training is the
+      exact log-likelihood of the ensemble, ``log (1/k) Σ_m p_m(x)``, and
+      ``sample`` draws from that same mixture (a mask per sample, then its
+      ordering). ``log_prob(x, mask=m)`` scores one member.
   """
 
   def __init__(self, event_size, hidden_units=(512,), num_levels=2,
                input_order="left-to-right", num_classes=None, condition_shape=None, seed=None,
-               name="made", conditional_size=_MISSING, **kwargs):
+               num_masks=1, name="made", conditional_size=_MISSING, **kwargs):
     _validation.full_precision("MADE")
     old = _MISSING if conditional_size in (_MISSING, None) else (conditional_size,)
     condition_shape = deprecated_alias(condition_shape, old, "conditional_size",
@@ -62,13 +68,21 @@ class MADE(LikelihoodModel):
     self._set_condition(num_classes, condition_shape)
     self.order = self._order(input_order, seed)
     self.num_dims = self.event_size
+    self.num_masks = _validation.positive_int(num_masks, "num_masks")
+    self.seed = seed
     degrees = np.empty(self.event_size, np.int32)
     degrees[self.order] = np.arange(1, self.event_size + 1)  # 1-based position in the order
-    self.network = tfb.AutoregressiveNetwork(
-        params=1 if self.num_levels == 2 else self.num_levels, event_shape=[self.event_size],
-        hidden_units=self.hidden_units, input_order=degrees, activation="relu",
-        conditional=self.condition_size is not None,
-        conditional_event_shape=None if self.condition_size is None else [self.condition_size])
+    if self.num_masks > 1:
+      self.network = MaskedMLP(self.event_size, self.hidden_units,
+                               params=1 if self.num_levels == 2 else self.num_levels,
+                               num_masks=self.num_masks, order=self.order, seed=seed or 0,
+                               condition_size=self.condition_size, name="masked_mlp")
+    else:
+      self.network = tfb.AutoregressiveNetwork(
+          params=1 if self.num_levels == 2 else self.num_levels, event_shape=[self.event_size],
+          hidden_units=self.hidden_units, input_order=degrees, activation="relu",
+          conditional=self.condition_size is not None,
+          conditional_event_shape=None if self.condition_size is None else [self.condition_size])
     self._params(tf.zeros([1, self.event_size], tf.int32),
                  None if self.condition_size is None else tf.zeros([1, self.condition_size]))
     self.built = True
@@ -95,16 +109,19 @@ class MADE(LikelihoodModel):
                        f"range({d}), got {input_order!r}.")
     return order
 
-  def _params(self, flat, condition):
+  def _params(self, flat, condition, mask=0):
     inputs = tf.cast(flat, tf.float32) * (2. / (self.num_levels - 1)) - 1.
-    out = self.network(inputs, conditional_input=condition)
+    if self.num_masks > 1:
+      out = self.network(inputs, mask=mask, condition=condition)
+    else:
+      out = self.network(inputs, conditional_input=condition)
     return out[..., 0] if self.num_levels == 2 else out
 
   def _flat(self, x):
     return tf.reshape(x, tf.stack([tf.shape(x)[0], self.event_size]))
 
-  def _distribution(self, flat, condition):
-    params = self._params(flat, condition)
+  def _distribution(self, flat, condition, mask=0):
+    params = self._params(flat, condition, mask)
     if self.num_levels == 2:
       return tfd.Independent(tfd.Bernoulli(logits=params), reinterpreted_batch_ndims=1)
     return tfd.Independent(tfd.Categorical(logits=params), reinterpreted_batch_ndims=1)
@@ -113,22 +130,35 @@ class MADE(LikelihoodModel):
     """``Independent(Bernoulli | Categorical)`` over the flat event, given ``x``."""
     return self._distribution(self._flat(x), condition)
 
-  def _log_prob(self, x, condition, training=False):
+  def _log_prob(self, x, condition, training=False, mask=None):
     flat = self._flat(x)
-    return self._distribution(flat, condition).log_prob(flat)
+    if self.num_masks == 1 or mask is not None:
+      return self._distribution(flat, condition, 0 if mask is None else mask).log_prob(flat)
+    if training:  # one mask per minibatch, the same on every replica
+      step = getattr(getattr(self, "optimizer", None), "iterations", None)
+      step = tf.constant(0, tf.int64) if step is None else tf.cast(step, tf.int64)
+      seed = tf.stack([tf.cast(step % (2 ** 31 - 1), tf.int32), 91])
+      mask = tf.random.stateless_uniform([], seed, 0, self.num_masks, dtype=tf.int32)
+      return self._distribution(flat, condition, mask).log_prob(flat)
+    members = tf.stack([self._distribution(flat, condition, m).log_prob(flat)
+                        for m in range(self.num_masks)])
+    return tf.reduce_logsumexp(members, axis=0) - np.log(self.num_masks)
 
   def _sample(self, n, seed, temperature, condition):
     """``D`` sequential network passes: with the Gumbel noise fixed by
     ``seed``, pass ``d`` settles the ``d``-th dimension of the ordering."""
     noise = gumbel_noise(tf.stack([n, self.event_size, self.num_levels]), seed)
+    # The ensemble is a mixture: each sample draws its mask, then follows its ordering.
+    masks = tf.random.stateless_uniform(tf.stack([n]), tf.bitwise.bitwise_xor(seed, 0x5eed), 0,
+                                        self.num_masks, dtype=tf.int32)
     flat = self._sample_fn(tf.zeros(tf.stack([n, self.event_size]), tf.int32), noise,
-                           temperature, condition)
+                           temperature, condition, masks)
     return tf.reshape(flat, tf.concat([[n], self.event_shape], 0))
 
   @tf.function(reduce_retracing=True)
-  def _sample_fn(self, x, noise, temperature, condition):
+  def _sample_fn(self, x, noise, temperature, condition, masks):
     def body(step, x):
-      params = self._params(x, condition)
+      params = self._params(x, condition, masks if self.num_masks > 1 else 0)
       logits = (tf.stack([tf.zeros_like(params), params], -1) if self.num_levels == 2
                 else params)
       return step + 1, gumbel_argmax(logits, noise, temperature)
@@ -138,7 +168,8 @@ class MADE(LikelihoodModel):
     event = self.event_shape if len(self.event_shape) > 1 else self.event_size
     return {**super().get_config(), "event_size": event, "hidden_units": self.hidden_units,
             "num_levels": self.num_levels, "input_order": self.order.tolist(),
-            "num_classes": self.num_classes, "condition_shape": self.condition_shape}
+            "num_classes": self.num_classes, "condition_shape": self.condition_shape,
+            "num_masks": self.num_masks, "seed": self.seed}
 
 
 FAMILY = ModelFamily(
