@@ -11,13 +11,15 @@ from tfgen import base, models
 from tfgen._keras import keras
 from tfgen.autoregressive import (MADE, NADE, CharRNN, ImageTransformer, PixelCNN, PixelRNN, Transformer,
                                   WaveNet)
-from tfgen.flows import NICE, Glow, RealNVP
+from tfgen.flows import IAF, MAF, NICE, Glow, RealNVP
 from tfgen.latent import VQVAE, CodePrior, TextToImage
 from tfgen.training import default_optimizer
 
 TINY = {
     "glow": lambda **kw: Glow((4, 4, 1), levels=1, steps_per_level=1, hidden_channels=4, **kw),
     "realnvp": lambda **kw: RealNVP((4, 4, 1), levels=1, hidden_channels=4, **kw),
+    "maf": lambda **kw: MAF((2, 2, 1), num_bijectors=2, hidden_units=[8], **kw),
+    "iaf": lambda **kw: IAF((2, 2, 1), num_bijectors=2, hidden_units=[8], **kw),
     "nice": lambda **kw: NICE((4, 4, 1), num_couplings=2, hidden_units=8, num_hidden_layers=1,
                               **kw),
     "pixelcnn": lambda **kw: PixelCNN((4, 4, 1), num_levels=4, filters=4, num_layers=2, **kw),
@@ -94,10 +96,10 @@ def test_contract(name):
   lp = model.log_prob(x)
   assert isinstance(model, base.LikelihoodModel)
   assert lp.shape == (3,) and np.all(np.isfinite(lp))
-  flow = name in ("glow", "realnvp", "nice")   # flows draw fresh dequantization noise
+  flow = name in ("glow", "realnvp", "nice", "maf", "iaf")   # flows draw fresh dequantization noise
   np.testing.assert_allclose(model(x), model.log_prob(x), rtol=1e-2 if flow else 1e-5)
   dims = model.num_dims or x[0].size   # D: pixels, or codes for a code prior
-  if name not in ("glow", "realnvp", "nice"):
+  if not flow:
     np.testing.assert_allclose(model.bits_per_dim(x), -lp / (dims * np.log(2)), rtol=1e-5)
   # Samples: in the data dtype, reproducible for an int seed, different for another.
   a = model.sample(2, seed=7, **_options(model))
@@ -117,7 +119,7 @@ def test_condition_has_one_name(name):
   x = _data(model, n=2)
   assert model.condition_spec.shape.as_list() == [None]
   a = model.log_prob(x, condition=[0, 0])
-  b = model.log_prob(x, [2, 2], seed=1) if name in ("glow", "realnvp", "nice") else (
+  b = model.log_prob(x, [2, 2], seed=1) if name in ("glow", "realnvp", "nice", "maf", "iaf") else (
       model.log_prob(x, [2, 2]))
   assert a.shape == (2,) and b.shape == (2,)
   s = model.sample(2, seed=1, condition=[1, 2], **_options(model))

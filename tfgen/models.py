@@ -9,7 +9,7 @@ family up here and then talks to the model only through the
 
 from tfgen.autoregressive import char_rnn, made, nade, pixelcnn, pixelrnn, transformer, wavenet
 from tfgen.family import ModelFamily, SizeOption
-from tfgen.flows import glow, nice, realnvp
+from tfgen.flows import glow, maf, nice, realnvp
 from tfgen.latent import code_prior, text_to_image, vqvae
 
 FAMILIES = {}
@@ -44,6 +44,8 @@ def family(name):
 register(glow.FAMILY)
 register(realnvp.FAMILY)
 register(nice.FAMILY)
+register(maf.FAMILY)
+register(maf.IAF_FAMILY)
 register(pixelcnn.FAMILY)
 register(pixelcnn.GATED_FAMILY)
 register(made.FAMILY)

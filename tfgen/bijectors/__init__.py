@@ -6,8 +6,10 @@ from tfgen.bijectors.coupling import AdditiveCoupling, AffineCoupling
 from tfgen.bijectors.dequantize import Dequantize
 from tfgen.bijectors.diagonal_affine import DiagonalAffine
 from tfgen.bijectors.factor_out import FactorOut
+from tfgen.bijectors.masked_autoregressive import InverseAutoregressive, MaskedAutoregressive
 from tfgen.bijectors.base import one_pass
 from tfgen.bijectors.squeeze import Squeeze, Unsqueeze
 
 __all__ = ["ActNorm", "AdditiveCoupling", "AffineCoupling", "Dequantize", "DiagonalAffine",
-           "FactorOut", "InvertibleConv1x1", "Squeeze", "Unsqueeze", "one_pass"]
+           "FactorOut", "InverseAutoregressive", "InvertibleConv1x1", "MaskedAutoregressive",
+           "Squeeze", "Unsqueeze", "one_pass"]
