@@ -12,6 +12,7 @@ from tfgen._keras import keras
 from tfgen.autoregressive import (MADE, NADE, CharRNN, ImageTransformer, PixelCNN, PixelRNN, Transformer,
                                   WaveNet)
 from tfgen.flows import IAF, MAF, NICE, Glow, RealNVP
+from tfgen.classifiers import RevNet
 from tfgen.latent import VQVAE, CodePrior, TextToImage
 from tfgen.training import default_optimizer
 
@@ -50,6 +51,7 @@ OTHERS = {
     "vqvae": _tiny_vqvae,
     "text_to_image": lambda **kw: TextToImage(_tiny_vqvae(), text_length=24, num_layers=1,
                                               d_model=8, num_heads=2, **kw),
+    "revnet": lambda **kw: RevNet((8, 8, 1), stages=[1], channels=4, **kw),
 }
 
 
@@ -75,13 +77,14 @@ def test_shared_contract_of_other_families(name):
   assert clone.name == f"my_{name}" and clone.get_config() == model.get_config()
   assert "serving_default" in model.serving_functions()
   x = np.random.default_rng(0).integers(0, 256, size=(3, 8, 8, 1)).astype(np.uint8)
-  y = model.captions_of([0, 1, 2]) if name == "text_to_image" else None
+  y = {"text_to_image": lambda: model.captions_of([0, 1, 2]),
+       "revnet": lambda: np.array([0, 1, 2])}.get(name, lambda: None)()
   model.compile(default_optimizer(1e-3))
   result = model.evaluate(x, y, batch_size=3, verbose=0, return_dict=True)
   assert all(np.isfinite(v) for v in result.values())
   assert isinstance(model.describe(result), str)
   preview = model.preview(x)
-  assert preview.shape == (3, 8, 16, 1) and preview.dtype == tf.uint8
+  assert preview is None or (preview.shape == (3, 8, 16, 1) and preview.dtype == tf.uint8)
   if model.can_sample:
     assert model.sample(2, seed=1).dtype == model.data_dtype
   else:

@@ -8,6 +8,7 @@ family up here and then talks to the model only through the
 """
 
 from tfgen.autoregressive import char_rnn, made, nade, pixelcnn, pixelrnn, transformer, wavenet
+from tfgen.classifiers import revnet
 from tfgen.family import ModelFamily, SizeOption
 from tfgen.flows import glow, maf, nice, realnvp
 from tfgen.latent import code_prior, text_to_image, vqvae
@@ -58,5 +59,6 @@ register(pixelrnn.FAMILY)
 register(vqvae.FAMILY)
 register(code_prior.FAMILY)
 register(text_to_image.FAMILY)
+register(revnet.FAMILY)
 
 __all__ = ["FAMILIES", "ModelFamily", "SizeOption", "family", "register", "unregister"]
