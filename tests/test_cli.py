@@ -419,3 +419,22 @@ def test_two_stage_models_train_sample_evaluate_export(tmp_path, mnist_dir, caps
   for prompt, message in (("", "`prompt`: it is empty"), ("x" * 40, "text_length=24")):
     code, _, err = _run(["sample", t2i, "--prompt", prompt], capsys)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_new_families_train_from_the_command_line(tmp_path, mnist_dir, capsys):
+  """NADE, MAF, IAF and the RevNet classifier through the same commands."""
+  common = ["--data-dir", mnist_dir, "--epochs", "1", "--steps-per-epoch", "2", "--batch-size",
+            "8", "--verbose", "0", "--validation-steps", "1"]
+  runs = {"nade": ["--data", "binarized_mnist", "--hidden-units", "16"],
+          "maf": ["--data", "mnist", "--num-bijectors", "1", "--hidden-units", "16"],
+          "iaf": ["--data", "mnist", "--num-bijectors", "1", "--hidden-units", "8"],
+          "revnet": ["--data", "mnist", "--stages", "1", "--channels", "4"]}
+  for name, flags in runs.items():
+    code, out, err = _run(["train", name, *flags, *common, "--out", tmp_path / name], capsys)
+    assert code == 0, err
+    assert ("accuracy" if name == "revnet" else "bits/dim") in out
+  code, _, err = _run(["sample", tmp_path / "revnet"], capsys)
+  assert code == 2 and "classifier" in err
+  code, out, _ = _run(["sample", tmp_path / "nade", "--n", "4"], capsys)
+  assert code == 0
+  assert (tmp_path / "revnet" / "saved_model" / "1").is_dir()

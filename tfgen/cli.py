@@ -330,7 +330,8 @@ def cmd_train(args):
                 train_seconds=round(time.time() - start, 1))
   runs.write_config(args.out, config)
   print(f"tfgen: done in {config['train_seconds']:.0f} s. Test {model.describe(result, spec)}."
-        f" Wrote {', '.join(written)}." + (f" SavedModel: {exported}." if exported else "")
+        + (f" Wrote {', '.join(written)}." if written else "")
+        + (f" SavedModel: {exported}." if exported else "")
         + f" TensorBoard: tensorboard --logdir {os.path.join(args.out, 'logs')}", flush=True)
   return 1 if failed else 0
 
