@@ -12,6 +12,7 @@ bench:
 	$(PY) bench/wavenet_generation.py
 	$(PY) bench/sequence_models.py --minutes $(SEQ_MINUTES)
 	$(PY) bench/vqvae.py --minutes $(SEQ_MINUTES)
+	$(PY) bench/autoregressive_flows.py --minutes 2
 	$(PY) bench/report.py --readme
 	$(PY) bench/report.py
 

@@ -180,11 +180,47 @@ def _vqvae(r):
   return rows
 
 
+def _autoregressive_flows(r):
+  rows = []
+  d = r["directions"]
+  for name, one, many, what in (("MAF", "log_prob_s", "sample_s", "density one pass"),
+                                ("IAF", "sample_s", "log_prob_s", "sampling one pass")):
+    m = d[name]
+    rows.append(("%s on 28×28 images (D = 784), 64 examples, 2 layers" % name,
+                 "%s: %.3f s" % (what, m[one]),
+                 "the other direction (784 passes in one while loop): %.1f s" % m[many],
+                 "%.0f× apart" % (m[many] / m[one]), "`bench/autoregressive_flows.py`", r))
+  n = r["nade_vs_made"]
+  for name, label in (("nade", "`NADE` (500 hidden)"), ("made", "`MADE` (500 hidden)"),
+                      ("made_8_masks", "`MADE(num_masks=8)` ensemble")):
+    m = n[name]
+    extra = ("; one mask alone %.1f nats (ensemble gain %.1f nats)" % (
+        m["one_mask_test_nats"], m["ensemble_gain_nats"]) if "ensemble_gain_nats" in m else "")
+    rows.append(("Binarized Fashion-MNIST test nats/image after %g min" % r["minutes"],
+                 "%s, %.2fM params: %.1f nats after %d steps%s" % (
+                     label, m["params"] / 1e6, m["test_nats"], m["steps"], extra), "",
+                 "%.1f nats" % m["test_nats"], "`bench/autoregressive_flows.py`", r))
+  mem = r["revnet_memory"]
+  depths = sorted(mem["revnet"], key=int)
+  curve = lambda label: ", ".join("%s: %.0f MB" % (k, mem[label][k]["training_mb"]) for k in depths)
+  rows.append(("Memory a training step adds (peak − resident before) against depth (blocks), "
+               "batch 64",
+               "RevNet, memory-saving gradients: " + curve("revnet"),
+               "same-depth ResNet: %s; RevNet with ordinary backprop: %s" % (
+                   curve("resnet"), curve("revnet_plain_backprop")),
+               "growth %d→%s blocks: %.0f MB vs %.0f MB" % (
+                   int(depths[0]), depths[-1],
+                   mem["revnet"][depths[-1]]["training_mb"] - mem["revnet"][depths[0]]["training_mb"],
+                   mem["resnet"][depths[-1]]["training_mb"] - mem["resnet"][depths[0]]["training_mb"]),
+               "`bench/autoregressive_flows.py`", r))
+  return rows
+
+
 RENDERERS = {"training_throughput": _throughput, "training_throughput_jit": _throughput,
              "quality_budget": _quality, "pixelcnn_sampling": _pixelcnn,
              "wavenet_generation": _wavenet, "sequence_throughput": _sequence_throughput,
              "sequence_sampling": _sequence_sampling, "sequence_quality": _sequence_quality,
-             "vqvae": _vqvae}
+             "vqvae": _vqvae, "autoregressive_flows": _autoregressive_flows}
 
 
 def describe_machine(m):

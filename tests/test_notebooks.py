@@ -18,6 +18,7 @@ SMALL = {
     "sequence_models.ipynb": ("TRAIN_STEPS = 4\nUNITS = 16\nCONTEXT = 32\nIMAGE_STEPS = 2\n"
                               "SAMPLE_TOKENS = 32"),
     "vqvae.ipynb": "VQ_STEPS = 5\nPRIOR_STEPS = 3\nT2I_STEPS = 3\nNUM_CODES = 16\nHIDDEN = 8",
+    "autoregressive_flows.ipynb": "STEPS_2D = 5\nSIZES = [4, 8]\nNADE_D = 16",
 }
 
 

@@ -58,6 +58,16 @@ class MaskedAutoregressive(Bijector, tfb.MaskedAutoregressiveFlow):
         self, shift_and_log_scale_fn=self._shift_and_log_scale, validate_args=validate_args,
         name=name)
 
+  def _forward(self, x, condition=None):
+    # The D-pass direction always runs compiled: eagerly, TFP's while_loop
+    # would be D Python-level iterations.
+    return self._compiled_forward(x, condition)
+
+  @tf.function(reduce_retracing=True)
+  def _compiled_forward(self, x, condition):
+    kwargs = {} if condition is None else {"condition": condition}
+    return tfb.MaskedAutoregressiveFlow._forward(self, x, **kwargs)
+
   def _shift_and_log_scale(self, x, condition=None):
     self._check_condition(condition)
     out = self.network(x, conditional_input=condition)
