@@ -13,7 +13,9 @@ Run: .venv/bin/python bench/autoregressive_flows.py [--minutes 2]
 - revnet_memory: peak RSS of compiled training steps (batch 64, one stage of
   32 channels at 28×28; a child process per point) of RevNet with
   memory-saving gradients, the same RevNet with ordinary backprop, and the
-  same-depth ResNet, at 4, 8 and 16 blocks.
+  same-depth ResNet, at 4, 8 and 16 blocks;
+- glow_memory: the same for Glow (2 levels, 32 hidden channels, batch 32)
+  at 16 and 32 steps per level, default against ``memory_efficient=True``.
 """
 
 import argparse
@@ -96,6 +98,43 @@ def _status_mb(field):
   raise RuntimeError(f"no {field} in /proc/self/status")
 
 
+def _glow_memory_child(steps, efficient):
+  """Runs in a child process: like :func:`_memory_child`, for Glow."""
+  import numpy as np
+  import tensorflow as tf
+  from tfgen.flows import Glow
+  from tfgen.training import default_optimizer
+  m = Glow((28, 28, 1), levels=2, steps_per_level=steps, hidden_channels=32,
+           memory_efficient=efficient)
+  m.compile(default_optimizer(1e-3))
+  x = np.random.default_rng(0).integers(0, 256, size=(32, 28, 28, 1)).astype(np.uint8)
+  ds = tf.data.Dataset.from_tensors(x).repeat()
+  m.log_prob(x)                                       # ActNorm init
+  before = _status_mb("VmRSS")
+  with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")
+  m.fit(ds, steps_per_epoch=2, epochs=1, verbose=0)
+  peak = _status_mb("VmHWM")
+  start = time.perf_counter()
+  m.fit(ds, steps_per_epoch=3, epochs=1, verbose=0)
+  return {"peak_rss_mb": peak, "rss_before_mb": before, "training_mb": peak - before,
+          "step_s": (time.perf_counter() - start) / 3, "params": _params(m)}
+
+
+def glow_memory(steps=(16, 32)):
+  out = {}
+  for label, efficient in (("default", False), ("memory_efficient", True)):
+    out[label] = {}
+    for n in steps:
+      run = subprocess.run([sys.executable, __file__, "--child", "glow", str(n),
+                            str(int(efficient))], capture_output=True, text=True, timeout=1800)
+      if run.returncode:
+        raise RuntimeError(run.stderr[-3000:])
+      out[label][str(n)] = json.loads(run.stdout.strip().splitlines()[-1])
+      print("glow", label, n, out[label][str(n)], flush=True)
+  return out
+
+
 def _memory_child(block, depth, memory_saving):
   """Runs in a child process: the peak RSS during compiled training steps.
 
@@ -148,21 +187,29 @@ def main(argv=None):
   p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   p.add_argument("--minutes", type=float, default=2.0)
   p.add_argument("--child", nargs=3)
-  p.add_argument("--part", choices=["all", "directions"], default="all")
+  p.add_argument("--part", choices=["all", "directions", "memory"], default="all")
   args = p.parse_args(argv)
   if args.child:
-    block, depth, saving = args.child
-    print(json.dumps(_memory_child(block, int(depth), saving == "1")))
+    block, depth, flag = args.child
+    if block == "glow":
+      print(json.dumps(_glow_memory_child(int(depth), flag == "1")))
+    else:
+      print(json.dumps(_memory_child(block, int(depth), flag == "1")))
     return
   from common import RESULTS, record
-  if args.part == "directions":   # re-measure one part, keep the rest
+  if args.part != "all":   # re-measure one part, keep the rest
     with open(RESULTS) as f:
       result = json.load(f)["autoregressive_flows"]
     result.pop("machine", None), result.pop("date", None)
-    record("autoregressive_flows", {**result, "directions": directions()})
+    if args.part == "directions":
+      result["directions"] = directions()
+    else:
+      result.update(revnet_memory=revnet_memory(), glow_memory=glow_memory())
+    record("autoregressive_flows", result)
     return
   result = {"minutes": args.minutes, "directions": directions(),
-            "revnet_memory": revnet_memory(), "nade_vs_made": nade_vs_made(args.minutes)}
+            "revnet_memory": revnet_memory(), "glow_memory": glow_memory(),
+            "nade_vs_made": nade_vs_made(args.minutes)}
   record("autoregressive_flows", result)
 
 

@@ -213,6 +213,20 @@ def _autoregressive_flows(r):
                    mem["revnet"][depths[-1]]["training_mb"] - mem["revnet"][depths[0]]["training_mb"],
                    mem["resnet"][depths[-1]]["training_mb"] - mem["resnet"][depths[0]]["training_mb"]),
                "`bench/autoregressive_flows.py`", r))
+  g = r.get("glow_memory")
+  if g:
+    steps = sorted(g["default"], key=int)
+    fmt = lambda label: ", ".join("%s steps/level: %.0f MB, %.2f s/step" % (
+        k, g[label][k]["training_mb"], g[label][k]["step_s"]) for k in steps)
+    rows.append(("Glow training memory a step adds (2 levels, 32 channels, batch 32)",
+                 "`Glow(memory_efficient=True)`: " + fmt("memory_efficient"),
+                 "default backprop: " + fmt("default"),
+                 "%.1f× less at %s steps/level, %.2f× the step time" % (
+                     g["default"][steps[-1]]["training_mb"]
+                     / g["memory_efficient"][steps[-1]]["training_mb"], steps[-1],
+                     g["memory_efficient"][steps[-1]]["step_s"]
+                     / g["default"][steps[-1]]["step_s"]),
+                 "`bench/autoregressive_flows.py`", r))
   return rows
 
 

@@ -8,8 +8,9 @@ from tfgen.bijectors.diagonal_affine import DiagonalAffine
 from tfgen.bijectors.factor_out import FactorOut
 from tfgen.bijectors.masked_autoregressive import InverseAutoregressive, MaskedAutoregressive
 from tfgen.bijectors.base import one_pass
+from tfgen.bijectors.reversible_chain import ReversibleChain
 from tfgen.bijectors.squeeze import Squeeze, Unsqueeze
 
 __all__ = ["ActNorm", "AdditiveCoupling", "AffineCoupling", "Dequantize", "DiagonalAffine",
            "FactorOut", "InverseAutoregressive", "InvertibleConv1x1", "MaskedAutoregressive",
-           "Squeeze", "Unsqueeze", "one_pass"]
+           "ReversibleChain", "Squeeze", "Unsqueeze", "one_pass"]

@@ -6,6 +6,7 @@ from tfgen import _validation
 from tfgen.bijectors import ActNorm, AdditiveCoupling, AffineCoupling, DiagonalAffine
 from tfgen.bijectors import InvertibleConv1x1
 from tfgen.bijectors.factor_out import PRIORS
+from tfgen.bijectors.reversible_chain import ReversibleChain
 from tfgen.flows.base import FLOW_SIZES, FlowModel
 from tfgen.flows.multiscale import check_squeezable, multiscale, squeeze_in
 from tfgen.family import ModelFamily
@@ -37,6 +38,10 @@ class Glow(FlowModel):
       contracting in the density direction, which keeps training finite on
       images with constant backgrounds) or ``'tanh'`` (RealNVP-style bounded
       log-scale). See :class:`AffineCoupling`.
+    memory_efficient: each level's steps form one
+      :class:`~tfgen.bijectors.ReversibleChain`, whose ``log_prob`` gradient
+      rebuilds activations from the level's output instead of storing them
+      (same gradients, about one extra forward pass of compute).
 
   Example:
 
@@ -49,7 +54,7 @@ class Glow(FlowModel):
   def __init__(self, image_shape, levels=3, steps_per_level=32, hidden_channels=512,
                coupling="affine", lu=True, num_classes=None, n_bits=8, learn_top=False,
                split_prior="gaussian", coupling_scale="sigmoid", condition_shape=None,
-               name="glow", **kwargs):
+               memory_efficient=False, name="glow", **kwargs):
     self.levels = _validation.positive_int(levels, "levels")
     self.steps_per_level = _validation.positive_int(steps_per_level, "steps_per_level")
     self.hidden_channels = _validation.positive_int(hidden_channels, "hidden_channels")
@@ -58,6 +63,7 @@ class Glow(FlowModel):
     self.coupling_scale = _validation.one_of(coupling_scale, "coupling_scale",
                                              {"sigmoid", "tanh"})
     self.lu, self.learn_top = bool(lu), bool(learn_top)
+    self.memory_efficient = bool(memory_efficient)
     check_squeezable(image_shape, levels, "Glow(levels=%d)" % levels)
     super().__init__(image_shape, n_bits=n_bits, num_classes=num_classes,
                      condition_shape=condition_shape, name=name, **kwargs)
@@ -68,7 +74,7 @@ class Glow(FlowModel):
       coupling = functools.partial(AffineCoupling, scale=self.coupling_scale)
     else:
       coupling = AdditiveCoupling
-    bijectors = [squeeze_in(f"l{i}")]
+    bijectors = []
     for j in range(self.steps_per_level):
       p = f"l{i}_s{j}"
       bijectors += [
@@ -77,7 +83,9 @@ class Glow(FlowModel):
           coupling([h, w, c], mask="channel", parity=j % 2, hidden_channels=self.hidden_channels,
                    condition_size=self.condition_size, name=p + "_coupling"),
       ]
-    return bijectors, [h, w, c]
+    if self.memory_efficient:
+      bijectors = [ReversibleChain(bijectors, name=f"l{i}_steps")]
+    return [squeeze_in(f"l{i}")] + bijectors, [h, w, c]
 
   def _top(self, shape):
     if not (self.learn_top or self.condition_size):
@@ -91,7 +99,8 @@ class Glow(FlowModel):
     return {**super().get_config(), "levels": self.levels,
             "steps_per_level": self.steps_per_level, "hidden_channels": self.hidden_channels,
             "coupling": self.coupling, "lu": self.lu, "learn_top": self.learn_top,
-            "split_prior": self.split_prior, "coupling_scale": self.coupling_scale}
+            "split_prior": self.split_prior, "coupling_scale": self.coupling_scale,
+            "memory_efficient": self.memory_efficient}
 
 
 

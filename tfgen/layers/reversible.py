@@ -111,7 +111,10 @@ class ReversibleSequence(keras.layers.Layer):
         totals = {id(v): None for v in variables}
         y_here = y
         for block in reversed(blocks):
-          x_here = tf.stop_gradient(block.inverse(y_here))
+          # Rebuild only after the later block's gradient exists (otherwise the
+          # runtime may rebuild every input first and hold them all).
+          with tf.control_dependencies([dy]):
+            x_here = tf.stop_gradient(block.inverse(y_here))
           weights = block.trainable_variables
           with tf.GradientTape() as tape:
             tape.watch(x_here)
