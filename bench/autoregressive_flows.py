@@ -55,16 +55,6 @@ def directions():
   return out
 
 
-def _budget_fit(model, train, seconds):
-  from tfgen.training import default_optimizer
-  model.compile(default_optimizer(1e-3))
-  start, steps = time.perf_counter(), 0
-  while time.perf_counter() - start < seconds:
-    model.fit(train, steps_per_epoch=100, epochs=1, verbose=0)
-    steps += 100
-  return steps
-
-
 def nade_vs_made(minutes):
   from tfgen import data
   from tfgen.autoregressive import MADE, NADE
@@ -75,7 +65,8 @@ def nade_vs_made(minutes):
             "made_8_masks": lambda: MADE((28, 28, 1), hidden_units=[500], num_masks=8, seed=0)}
   for name, build in models.items():
     model = build()
-    steps = _budget_fit(model, data.load("binarized_fashion_mnist", "train", 64, repeat=True,
+    from common import fit_for
+    steps = fit_for(model, data.load("binarized_fashion_mnist", "train", 64, repeat=True,
                                          seed=0), minutes * 60)
     r = {"params": _params(model), "steps": steps,
          "test_nats": float(model.evaluate(test, verbose=0, return_dict=True)["loss"])}

@@ -41,6 +41,18 @@ def machine():
           "cpu_model": model, "isa": isa}
 
 
+def fit_for(model, train, seconds, lr=1e-3, steps_per_call=100):
+  """Compiles ``model`` with tfgen's default optimizer and trains it on ``train``
+  for ``seconds`` of wall-clock time; returns the number of steps taken."""
+  from tfgen.training import default_optimizer
+  model.compile(default_optimizer(lr))
+  start, steps = time.perf_counter(), 0
+  while time.perf_counter() - start < seconds:
+    model.fit(train, steps_per_epoch=steps_per_call, epochs=1, verbose=0)
+    steps += steps_per_call
+  return steps
+
+
 def record(section, values):
   """Merges ``values`` under ``section`` in bench/results.json."""
   data = {}

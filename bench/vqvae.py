@@ -22,21 +22,10 @@ Each stage trains for ``--minutes`` on this machine:
 import argparse
 import os
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-
-
-def _fit_for(model, train, seconds, lr):
-  from tfgen.training import default_optimizer
-  model.compile(default_optimizer(lr))
-  start, steps = time.perf_counter(), 0
-  while time.perf_counter() - start < seconds:
-    model.fit(train, steps_per_epoch=100, epochs=1, verbose=0)
-    steps += 100
-  return steps
 
 
 def _params(model):
@@ -66,7 +55,7 @@ def main(argv=None):
   args = p.parse_args(argv)
   import numpy as np
   import tensorflow as tf
-  from common import record, timed
+  from common import fit_for, record, timed
   from tfgen import data
   from tfgen._keras import keras
   from tfgen.autoregressive import PixelCNN
@@ -85,7 +74,7 @@ def main(argv=None):
   vqs = {}
   for name, levels in (("vqvae", 1), ("vqvae2", 2)):
     vq = VQVAE((28, 28, 1), levels=levels, num_codes=256, code_dim=32, hidden_channels=64)
-    steps = _fit_for(vq, data.load("fashion_mnist", "train", 64, repeat=True, seed=0),
+    steps = fit_for(vq, data.load("fashion_mnist", "train", 64, repeat=True, seed=0),
                      seconds, 2e-3)
     r = vq.evaluate(test_images, verbose=0, return_dict=True)
     result["vqvae"][name] = {"levels": levels, "steps": steps, "params": _params(vq),
@@ -99,7 +88,7 @@ def main(argv=None):
                       labels=model.uses_labels, encode=model.data_encoder)
     test = data.load("fashion_mnist", "test", 500, labels=model.uses_labels,
                      encode=model.data_encoder)
-    steps = _fit_for(model, train, seconds, lr)
+    steps = fit_for(model, train, seconds, lr)
     r = model.evaluate(test, verbose=0, return_dict=True)
     result["priors"][name] = {"steps": steps, "params": _params(model),
                               "test_bits_per_code": float(r["bits_per_dim"])}

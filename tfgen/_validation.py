@@ -156,6 +156,13 @@ def image_shape(value):
   return tuple(int(d) for d in shape)
 
 
+def event_shape(event_size):
+  """``D`` or an event shape (e.g. ``(28, 28, 1)``) → a tuple of positive ints."""
+  if isinstance(event_size, (tuple, list)):
+    return tuple(positive_int(d, "event_size entry") for d in event_size)
+  return (positive_int(event_size, "event_size"),)
+
+
 def full_precision(model_name):
   """Raises ``ValueError`` when a mixed-precision Keras policy is active, for
   models that compute in float32 only (MADE: TFP's AutoregressiveNetwork)."""

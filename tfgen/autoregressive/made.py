@@ -55,11 +55,7 @@ class MADE(LikelihoodModel):
     condition_shape = deprecated_alias(condition_shape, old, "conditional_size",
                                        "condition_shape", "MADE")
     super().__init__(name=name, **kwargs)
-    if isinstance(event_size, (tuple, list)):
-      self.event_shape = tuple(_validation.positive_int(d, "event_size entry")
-                               for d in event_size)
-    else:
-      self.event_shape = (_validation.positive_int(event_size, "event_size"),)
+    self.event_shape = _validation.event_shape(event_size)
     self.event_size = int(np.prod(self.event_shape))
     self.num_levels = _validation.positive_int(num_levels, "num_levels")
     if self.num_levels < 2:

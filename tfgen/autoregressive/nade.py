@@ -45,11 +45,7 @@ class NADE(LikelihoodModel):
                condition_shape=None, name="nade", **kwargs):
     _validation.full_precision("NADE")
     super().__init__(name=name, **kwargs)
-    if isinstance(event_size, (tuple, list)):
-      self.event_shape = tuple(_validation.positive_int(d, "event_size entry")
-                               for d in event_size)
-    else:
-      self.event_shape = (_validation.positive_int(event_size, "event_size"),)
+    self.event_shape = _validation.event_shape(event_size)
     self.event_size = int(np.prod(self.event_shape))
     self.num_dims = self.event_size
     self.hidden_units = _validation.positive_int(hidden_units, "hidden_units")

@@ -3,6 +3,7 @@
 import tensorflow as tf
 
 from tfgen.bijectors.base import OnePassBijector
+from tfgen.layers.reversible import GradientSum
 
 
 class ReversibleChain(OnePassBijector):
@@ -56,8 +57,7 @@ class ReversibleChain(OnePassBijector):
         x = step.inverse(x, **kw(step, condition))
 
       def grad(dx, dildj, variables=None):
-        variables = list(variables or [])
-        totals = {id(v): None for v in variables}
+        totals = GradientSum(variables)
         out = x
         for step in reversed(steps):
           # Rebuild this step's input only once the later step's gradient
@@ -73,12 +73,9 @@ class ReversibleChain(OnePassBijector):
             target = tf.reduce_sum(z * dx) + tf.reduce_sum(ld * dildj)
           grads = tape.gradient(target, [inp] + weights)
           dx = grads[0]
-          for v, g in zip(weights, grads[1:]):
-            if g is not None and id(v) in totals:
-              totals[id(v)] = g if totals[id(v)] is None else totals[id(v)] + g
+          totals.add(weights, grads[1:])
           out = inp
-        return dx, [totals[id(v)] if totals[id(v)] is not None else tf.zeros_like(v)
-                    for v in variables]
+        return dx, totals.result()
 
       return (x, ildj), grad
 

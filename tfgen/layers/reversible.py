@@ -6,6 +6,26 @@ import tensorflow as tf
 from tfgen._keras import keras
 
 
+class GradientSum:
+  """Per-variable gradient totals for a ``tf.custom_gradient`` that back-propagates
+  piece by piece: ``add(weights, grads)`` for each piece, then ``result()`` lists
+  one gradient per variable of ``variables`` (zeros for those no piece touched)."""
+
+  def __init__(self, variables):
+    self.variables = list(variables or [])
+    self.totals = {id(v): None for v in self.variables}
+
+  def add(self, weights, grads):
+    for v, g in zip(weights, grads):
+      if g is not None and id(v) in self.totals:
+        old = self.totals[id(v)]
+        self.totals[id(v)] = g if old is None else old + g
+
+  def result(self):
+    return [tf.zeros_like(v) if self.totals[id(v)] is None else self.totals[id(v)]
+            for v in self.variables]
+
+
 class ReversibleBlock(keras.layers.Layer):
   """The RevNet block on inputs split in two halves along the last axis::
 
@@ -107,8 +127,7 @@ class ReversibleSequence(keras.layers.Layer):
         y = block(y)
 
       def grad(dy, variables=None):
-        variables = list(variables or [])
-        totals = {id(v): None for v in variables}
+        totals = GradientSum(variables)
         y_here = y
         for block in reversed(blocks):
           # Rebuild only after the later block's gradient exists (otherwise the
@@ -121,12 +140,9 @@ class ReversibleSequence(keras.layers.Layer):
             out = block(x_here)
           grads = tape.gradient(out, [x_here] + weights, output_gradients=dy)
           dy = grads[0]
-          for v, g in zip(weights, grads[1:]):
-            if g is not None and id(v) in totals:
-              totals[id(v)] = g if totals[id(v)] is None else totals[id(v)] + g
+          totals.add(weights, grads[1:])
           y_here = x_here
-        return dy, [totals[id(v)] if totals[id(v)] is not None else tf.zeros_like(v)
-                    for v in variables]
+        return dy, totals.result()
 
       return y, grad
 
