@@ -29,10 +29,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-
-def _params(model):
-  import numpy as np
-  return int(sum(np.prod(v.shape) for v in model.trainable_variables))
+from common import param_count  # noqa: E402  (bench/ is on sys.path now)
 
 
 def directions():
@@ -50,7 +47,7 @@ def directions():
     out[cls.__name__] = {
         "log_prob_s": timed(lambda: density(x).numpy(), repeat=3),
         "sample_s": timed(lambda: sample().numpy(), repeat=3),
-        "params": _params(m)}
+        "params": param_count(m)}
     print(cls.__name__, out[cls.__name__], flush=True)
   return out
 
@@ -68,7 +65,7 @@ def nade_vs_made(minutes):
     from common import fit_for
     steps = fit_for(model, data.load("binarized_fashion_mnist", "train", 64, repeat=True,
                                          seed=0), minutes * 60)
-    r = {"params": _params(model), "steps": steps,
+    r = {"params": param_count(model), "steps": steps,
          "test_nats": float(model.evaluate(test, verbose=0, return_dict=True)["loss"])}
     if name == "made_8_masks":
       import numpy as np
@@ -109,7 +106,7 @@ def _glow_memory_child(steps, efficient):
   start = time.perf_counter()
   m.fit(ds, steps_per_epoch=3, epochs=1, verbose=0)
   return {"peak_rss_mb": peak, "rss_before_mb": before, "training_mb": peak - before,
-          "step_s": (time.perf_counter() - start) / 3, "params": _params(m)}
+          "step_s": (time.perf_counter() - start) / 3, "params": param_count(m)}
 
 
 def glow_memory(steps=(16, 32)):
@@ -155,7 +152,7 @@ def _memory_child(block, depth, memory_saving):
   m.fit(ds, steps_per_epoch=3, epochs=1, verbose=0)
   step = (time.perf_counter() - start) / 3
   return {"peak_rss_mb": peak, "rss_before_mb": before, "training_mb": peak - before,
-          "step_s": step, "params": _params(m)}
+          "step_s": step, "params": param_count(m)}
 
 
 def revnet_memory(depths=(4, 8, 16)):

@@ -5,6 +5,8 @@ import os
 import platform
 import time
 
+import numpy as np
+
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.json")
 
 
@@ -39,6 +41,11 @@ def machine():
   return {"cpu_count": os.cpu_count(), "platform": platform.platform(),
           "processor": platform.processor() or platform.machine(),
           "cpu_model": model, "isa": isa}
+
+
+def param_count(model):
+  """Number of trainable parameters of ``model``."""
+  return int(sum(int(np.prod(v.shape)) for v in model.trainable_variables))
 
 
 def fit_for(model, train, seconds, lr=1e-3, steps_per_call=100):

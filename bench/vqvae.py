@@ -27,10 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-
-def _params(model):
-  import numpy as np
-  return int(sum(np.prod(v.shape) for v in model.trainable_variables))
+from common import param_count  # noqa: E402  (bench/ is on sys.path now)
 
 
 def _classifier():
@@ -77,7 +74,7 @@ def main(argv=None):
     steps = fit_for(vq, data.load("fashion_mnist", "train", 64, repeat=True, seed=0),
                      seconds, 2e-3)
     r = vq.evaluate(test_images, verbose=0, return_dict=True)
-    result["vqvae"][name] = {"levels": levels, "steps": steps, "params": _params(vq),
+    result["vqvae"][name] = {"levels": levels, "steps": steps, "params": param_count(vq),
                              "num_codes": 256, **{k: float(v) for k, v in r.items()}}
     print(name, vq.describe(r), flush=True)
     figure(name + "_reconstructions", vq.preview(next(iter(test_images))[:32]))
@@ -90,7 +87,7 @@ def main(argv=None):
                      encode=model.data_encoder)
     steps = fit_for(model, train, seconds, lr)
     r = model.evaluate(test, verbose=0, return_dict=True)
-    result["priors"][name] = {"steps": steps, "params": _params(model),
+    result["priors"][name] = {"steps": steps, "params": param_count(model),
                               "test_bits_per_code": float(r["bits_per_dim"])}
     print(name, model.describe(r), flush=True)
     return model
