@@ -52,9 +52,12 @@ def directions():
   return out
 
 
-def nade_vs_made(minutes):
+def nade_vs_made(steps):
+  """Binarized Fashion-MNIST test nats after the same number of ``steps``
+  (batch 64) for each model, with the wall time each took."""
   from tfgen import data
   from tfgen.autoregressive import MADE, NADE
+  from tfgen.training import default_optimizer
   test = data.load("binarized_fashion_mnist", "test", 500)
   out = {}
   models = {"nade": lambda: NADE((28, 28, 1), hidden_units=500),
@@ -62,10 +65,12 @@ def nade_vs_made(minutes):
             "made_8_masks": lambda: MADE((28, 28, 1), hidden_units=[500], num_masks=8, seed=0)}
   for name, build in models.items():
     model = build()
-    from common import fit_for
-    steps = fit_for(model, data.load("binarized_fashion_mnist", "train", 64, repeat=True,
-                                         seed=0), minutes * 60)
+    model.compile(default_optimizer(1e-3))
+    start = time.perf_counter()
+    model.fit(data.load("binarized_fashion_mnist", "train", 64, repeat=True, seed=0),
+              steps_per_epoch=steps, epochs=1, verbose=0)
     r = {"params": param_count(model), "steps": steps,
+         "train_s": time.perf_counter() - start,
          "test_nats": float(model.evaluate(test, verbose=0, return_dict=True)["loss"])}
     if name == "made_8_masks":
       import numpy as np
@@ -77,17 +82,35 @@ def nade_vs_made(minutes):
   return out
 
 
-def _status_mb(field):
-  """``VmRSS`` / ``VmHWM`` of this process, in MB (/proc/self/status)."""
-  with open("/proc/self/status") as f:
-    for line in f:
-      if line.startswith(field + ":"):
-        return int(line.split()[1]) / 1024
-  raise RuntimeError(f"no {field} in /proc/self/status")
+def _allocator_mb():
+  """TensorFlow's CPU allocator: ``(bytes in use, peak since the last reset)``
+  in MB. Needs ``TF_CPU_ALLOCATOR_USE_BFC=true`` set before TensorFlow loads
+  (the children below are started with it)."""
+  import tensorflow as tf
+  info = tf.config.experimental.get_memory_info("CPU:0")
+  return info["current"] / 2**20, info["peak"] / 2**20
+
+
+def _step_memory(model, ds, warmup=2, steps=3):
+  """Trains ``warmup`` steps (tracing happens there), then measures the
+  allocator's peak above what was resident (weights, optimizer slots) over
+  ``steps`` more: the memory a training step itself needs (activations,
+  gradients, temporaries). Process RSS would not do: it also counts the
+  traced graphs, which grow with depth whatever the gradient does."""
+  import tensorflow as tf
+  model.fit(ds, steps_per_epoch=warmup, epochs=1, verbose=0)
+  tf.config.experimental.reset_memory_stats("CPU:0")
+  resident, _ = _allocator_mb()
+  start = time.perf_counter()
+  model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0)
+  step_s = (time.perf_counter() - start) / steps
+  _, peak = _allocator_mb()
+  return {"step_mb": peak - resident, "resident_mb": resident, "step_s": step_s,
+          "params": param_count(model)}
 
 
 def _glow_memory_child(steps, efficient):
-  """Runs in a child process: like :func:`_memory_child`, for Glow."""
+  """Runs in a child process: Glow's training-step memory (:func:`_step_memory`)."""
   import numpy as np
   import tensorflow as tf
   from tfgen.flows import Glow
@@ -96,42 +119,12 @@ def _glow_memory_child(steps, efficient):
            memory_efficient=efficient)
   m.compile(default_optimizer(1e-3))
   x = np.random.default_rng(0).integers(0, 256, size=(32, 28, 28, 1)).astype(np.uint8)
-  ds = tf.data.Dataset.from_tensors(x).repeat()
   m.log_prob(x)                                       # ActNorm init
-  before = _status_mb("VmRSS")
-  with open("/proc/self/clear_refs", "w") as f:
-    f.write("5")
-  m.fit(ds, steps_per_epoch=2, epochs=1, verbose=0)
-  peak = _status_mb("VmHWM")
-  start = time.perf_counter()
-  m.fit(ds, steps_per_epoch=3, epochs=1, verbose=0)
-  return {"peak_rss_mb": peak, "rss_before_mb": before, "training_mb": peak - before,
-          "step_s": (time.perf_counter() - start) / 3, "params": param_count(m)}
-
-
-def glow_memory(steps=(16, 32)):
-  out = {}
-  for label, efficient in (("default", False), ("memory_efficient", True)):
-    out[label] = {}
-    for n in steps:
-      run = subprocess.run([sys.executable, __file__, "--child", "glow", str(n),
-                            str(int(efficient))], capture_output=True, text=True, timeout=1800)
-      if run.returncode:
-        raise RuntimeError(run.stderr[-3000:])
-      out[label][str(n)] = json.loads(run.stdout.strip().splitlines()[-1])
-      print("glow", label, n, out[label][str(n)], flush=True)
-  return out
+  return _step_memory(m, tf.data.Dataset.from_tensors(x).repeat())
 
 
 def _memory_child(block, depth, memory_saving):
-  """Runs in a child process: the peak RSS during compiled training steps.
-
-  ``ru_maxrss`` would not do: on Linux a child's includes its parent's peak
-  at fork time. ``VmHWM`` belongs to this process's address space; writing
-  5 to /proc/self/clear_refs resets it once the model is built, so the peak
-  covers tracing and the first training steps (TensorFlow's allocator keeps
-  what a step used, so later steps do not raise it).
-  """
+  """Runs in a child process: a RevNet's (or ResNet's) training-step memory."""
   import numpy as np
   import tensorflow as tf
   from tfgen.classifiers import RevNet
@@ -141,33 +134,81 @@ def _memory_child(block, depth, memory_saving):
   m.compile(default_optimizer(1e-3))
   x = np.random.default_rng(0).integers(0, 256, size=(64, 28, 28, 1)).astype(np.uint8)
   y = np.random.default_rng(1).integers(0, 10, size=(64,))
-  ds = tf.data.Dataset.from_tensors((x, y)).repeat()
-  m.predict(x[:1], verbose=0)
-  before = _status_mb("VmRSS")
-  with open("/proc/self/clear_refs", "w") as f:
-    f.write("5")
-  m.fit(ds, steps_per_epoch=2, epochs=1, verbose=0)   # trace, then steps
-  peak = _status_mb("VmHWM")
-  start = time.perf_counter()
-  m.fit(ds, steps_per_epoch=3, epochs=1, verbose=0)
-  step = (time.perf_counter() - start) / 3
-  return {"peak_rss_mb": peak, "rss_before_mb": before, "training_mb": peak - before,
-          "step_s": step, "params": param_count(m)}
+  return _step_memory(m, tf.data.Dataset.from_tensors((x, y)).repeat())
 
 
-def revnet_memory(depths=(4, 8, 16)):
+def _child(*args):
+  """Runs this script as a child with TensorFlow's BFC CPU allocator (whose
+  peak :func:`_allocator_mb` reads); returns the child's JSON line."""
+  env = {**os.environ, "TF_CPU_ALLOCATOR_USE_BFC": "true"}
+  run = subprocess.run([sys.executable, __file__, "--child", *map(str, args)],
+                       capture_output=True, text=True, timeout=1800, env=env)
+  if run.returncode:
+    raise RuntimeError(run.stderr[-3000:])
+  return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def glow_memory(steps=(4, 16, 32)):
+  out = {}
+  for label, efficient in (("default", False), ("memory_efficient", True)):
+    out[label] = {}
+    for n in steps:
+      out[label][str(n)] = _child("glow", n, int(efficient))
+      print("glow", label, n, out[label][str(n)], flush=True)
+  return out
+
+
+def revnet_memory(depths=(4, 8, 16, 32)):
   out = {}
   for label, block, saving in (("revnet", "reversible", True),
                                ("revnet_plain_backprop", "reversible", False),
                                ("resnet", "residual", True)):
     out[label] = {}
     for depth in depths:
-      run = subprocess.run([sys.executable, __file__, "--child", block, str(depth),
-                            str(int(saving))], capture_output=True, text=True, timeout=1800)
-      if run.returncode:
-        raise RuntimeError(run.stderr[-3000:])
-      out[label][str(depth)] = json.loads(run.stdout.strip().splitlines()[-1])
+      out[label][str(depth)] = _child(block, depth, int(saving))
       print(label, depth, out[label][str(depth)], flush=True)
+  return out
+
+
+def revnet_accuracy(minutes):
+  """Fashion-MNIST test accuracy after ``minutes`` of training: RevNet
+  (reversible blocks, memory-saving gradients) against the ResNet of the
+  same depth and width (stages 3,3; 32 channels)."""
+  import numpy as np
+  from tfgen import data
+  from tfgen.classifiers import RevNet
+  from common import fit_for
+  out = {}
+  for label, block in (("revnet", "reversible"), ("resnet", "residual")):
+    m = RevNet((28, 28, 1), stages=[3, 3], channels=32, block=block)
+    train = data.load("fashion_mnist", "train", 64, repeat=True, seed=0, labels=True)
+    steps = fit_for(m, train, minutes * 60)
+    test = data.load("fashion_mnist", "test", 500, labels=True)
+    result = m.evaluate(test, verbose=0, return_dict=True)
+    out[label] = {"steps": steps, "params": param_count(m),
+                  "test_accuracy": float(result["accuracy"])}
+    print(label, out[label], flush=True)
+  return out
+
+
+def flows_at_budget(minutes):
+  """Fashion-MNIST test bits/dim after ``minutes`` of training each: MAF
+  against RealNVP and Glow of similar parameter counts (batch 64)."""
+  from tfgen import data
+  from tfgen.flows import MAF, Glow, RealNVP
+  from common import fit_for
+  builds = {"maf": lambda: MAF((28, 28, 1), num_bijectors=5, hidden_units=[512]),
+            "realnvp": lambda: RealNVP((28, 28, 1), levels=2, hidden_channels=64),
+            "glow": lambda: Glow((28, 28, 1), levels=2, steps_per_level=8, hidden_channels=64)}
+  out = {}
+  for name, build in builds.items():
+    m = build()
+    steps = fit_for(m, data.load("fashion_mnist", "train", 64, repeat=True, seed=0),
+                    minutes * 60)
+    test = data.load("fashion_mnist", "test", 500)
+    bpd = float(m.evaluate(test, verbose=0, return_dict=True)["bits_per_dim"])
+    out[name] = {"steps": steps, "params": param_count(m), "test_bits_per_dim": bpd}
+    print(name, out[name], flush=True)
   return out
 
 
@@ -175,7 +216,9 @@ def main(argv=None):
   p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   p.add_argument("--minutes", type=float, default=2.0)
   p.add_argument("--child", nargs=3)
-  p.add_argument("--part", choices=["all", "directions", "memory"], default="all")
+  p.add_argument("--nade-steps", type=int, default=1500)
+  p.add_argument("--part", default="all",
+                 choices=["all", "directions", "memory", "nade", "revnet_accuracy", "flows"])
   args = p.parse_args(argv)
   if args.child:
     block, depth, flag = args.child
@@ -191,13 +234,22 @@ def main(argv=None):
     result.pop("machine", None), result.pop("date", None)
     if args.part == "directions":
       result["directions"] = directions()
-    else:
+    elif args.part == "memory":
       result.update(revnet_memory=revnet_memory(), glow_memory=glow_memory())
+    elif args.part == "nade":
+      result["nade_vs_made"] = nade_vs_made(args.nade_steps)
+    elif args.part == "revnet_accuracy":
+      result["revnet_accuracy"] = revnet_accuracy(args.minutes)
+    else:
+      result["flows_at_budget"] = flows_at_budget(args.minutes)
+    result["minutes"] = args.minutes
     record("autoregressive_flows", result)
     return
   result = {"minutes": args.minutes, "directions": directions(),
             "revnet_memory": revnet_memory(), "glow_memory": glow_memory(),
-            "nade_vs_made": nade_vs_made(args.minutes)}
+            "nade_vs_made": nade_vs_made(args.nade_steps),
+            "revnet_accuracy": revnet_accuracy(args.minutes),
+            "flows_at_budget": flows_at_budget(args.minutes)}
   record("autoregressive_flows", result)
 
 

@@ -196,34 +196,58 @@ def _autoregressive_flows(r):
     m = n[name]
     extra = ("; one mask alone %.1f nats (ensemble gain %.1f nats)" % (
         m["one_mask_test_nats"], m["ensemble_gain_nats"]) if "ensemble_gain_nats" in m else "")
-    rows.append(("Binarized Fashion-MNIST test nats/image after %g min" % r["minutes"],
-                 "%s, %.2fM params: %.1f nats after %d steps%s" % (
-                     label, m["params"] / 1e6, m["test_nats"], m["steps"], extra), "",
+    took = " in %.0f s" % m["train_s"] if "train_s" in m else ""
+    rows.append(("Binarized Fashion-MNIST test nats/image after %d steps (batch 64)" % m["steps"],
+                 "%s, %.2fM params: %.1f nats%s%s" % (
+                     label, m["params"] / 1e6, m["test_nats"], took, extra), "",
                  "%.1f nats" % m["test_nats"], "`bench/autoregressive_flows.py`", r))
+  a = r.get("revnet_accuracy")
+  if a:
+    rows.append(("Fashion-MNIST test accuracy after %g min (stages 3,3; 32 channels)"
+                 % r["minutes"],
+                 "RevNet: %.2f%% (%d steps, %d params)" % (
+                     100 * a["revnet"]["test_accuracy"], a["revnet"]["steps"],
+                     a["revnet"]["params"]),
+                 "same-depth ResNet: %.2f%% (%d steps, %d params)" % (
+                     100 * a["resnet"]["test_accuracy"], a["resnet"]["steps"],
+                     a["resnet"]["params"]),
+                 "%+.2f points" % (100 * (a["revnet"]["test_accuracy"]
+                                          - a["resnet"]["test_accuracy"])),
+                 "`bench/autoregressive_flows.py`", r))
+  f = r.get("flows_at_budget")
+  if f:
+    fmt = lambda k: "%s %.3f (%d steps, %.2fM params)" % (
+        k, f[k]["test_bits_per_dim"], f[k]["steps"], f[k]["params"] / 1e6)
+    rows.append(("Fashion-MNIST test bits/dim after %g min each, batch 64" % r["minutes"],
+                 fmt("maf"), "; ".join(fmt(k) for k in f if k != "maf"),
+                 "MAF %+.3f bits/dim vs the best coupling flow" % (
+                     f["maf"]["test_bits_per_dim"]
+                     - min(f[k]["test_bits_per_dim"] for k in f if k != "maf")),
+                 "`bench/autoregressive_flows.py`", r))
   mem = r["revnet_memory"]
   depths = sorted(mem["revnet"], key=int)
-  curve = lambda label: ", ".join("%s: %.0f MB" % (k, mem[label][k]["training_mb"]) for k in depths)
-  rows.append(("Memory a training step adds (peak − resident before) against depth (blocks), "
-               "batch 64",
+  curve = lambda label: ", ".join("%s: %.0f MB" % (k, mem[label][k]["step_mb"]) for k in depths)
+  rows.append(("Memory a training step needs (allocator peak above weights and optimizer "
+               "state) against depth (blocks), batch 64, 28×28, 32 channels",
                "RevNet, memory-saving gradients: " + curve("revnet"),
                "same-depth ResNet: %s; RevNet with ordinary backprop: %s" % (
                    curve("resnet"), curve("revnet_plain_backprop")),
-               "growth %d→%s blocks: %.0f MB vs %.0f MB" % (
+               "growth %d→%s blocks: %.1f MB vs %.0f MB" % (
                    int(depths[0]), depths[-1],
-                   mem["revnet"][depths[-1]]["training_mb"] - mem["revnet"][depths[0]]["training_mb"],
-                   mem["resnet"][depths[-1]]["training_mb"] - mem["resnet"][depths[0]]["training_mb"]),
+                   mem["revnet"][depths[-1]]["step_mb"] - mem["revnet"][depths[0]]["step_mb"],
+                   mem["resnet"][depths[-1]]["step_mb"] - mem["resnet"][depths[0]]["step_mb"]),
                "`bench/autoregressive_flows.py`", r))
   g = r.get("glow_memory")
   if g:
     steps = sorted(g["default"], key=int)
     fmt = lambda label: ", ".join("%s steps/level: %.0f MB, %.2f s/step" % (
-        k, g[label][k]["training_mb"], g[label][k]["step_s"]) for k in steps)
-    rows.append(("Glow training memory a step adds (2 levels, 32 channels, batch 32)",
+        k, g[label][k]["step_mb"], g[label][k]["step_s"]) for k in steps)
+    rows.append(("Glow training-step memory (allocator peak; 2 levels, 32 channels, batch 32)",
                  "`Glow(memory_efficient=True)`: " + fmt("memory_efficient"),
                  "default backprop: " + fmt("default"),
                  "%.2f× the default's memory at %s steps/level, %.2f× its step time" % (
-                     g["memory_efficient"][steps[-1]]["training_mb"]
-                     / g["default"][steps[-1]]["training_mb"], steps[-1],
+                     g["memory_efficient"][steps[-1]]["step_mb"]
+                     / g["default"][steps[-1]]["step_mb"], steps[-1],
                      g["memory_efficient"][steps[-1]]["step_s"]
                      / g["default"][steps[-1]]["step_s"]),
                  "`bench/autoregressive_flows.py`", r))

@@ -65,3 +65,31 @@ def test_chain_log_dets_match_tfp_chain():
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
   with pytest.raises(ValueError, match="non-empty"):
     ReversibleChain([])
+
+
+@pytest.mark.parametrize("family", ["realnvp", "nice"])
+def test_memory_efficient_realnvp_and_nice_match_the_default_path(family):
+  from tfgen.flows import NICE, RealNVP
+  build = {"realnvp": lambda **kw: RealNVP((4, 4, 1), levels=2, hidden_channels=8, **kw),
+           "nice": lambda **kw: NICE((4, 4, 1), num_couplings=3, hidden_units=8,
+                                     num_hidden_layers=1, **kw)}[family]
+  plain, efficient = build(), build(memory_efficient=True)
+  perturb(plain, 0.2)
+  efficient.set_weights(plain.get_weights())
+  np.testing.assert_allclose(efficient.log_prob(X, seed=[1, 2]), plain.log_prob(X, seed=[1, 2]),
+                             rtol=1e-6)
+  for compiled in (False, True):
+    a, b = _grads(plain, None, compiled), _grads(efficient, None, compiled)
+    assert len(a) == len(b) and all(g is not None for g in b)
+    for ga, gb in zip(a, b):
+      scale = float(tf.reduce_max(tf.abs(ga)))
+      assert float(tf.reduce_max(tf.abs(ga - gb))) <= 1e-5 * scale + 1e-8
+  np.testing.assert_array_equal(plain.sample(2, seed=3), efficient.sample(2, seed=3))
+  assert type(efficient).from_config(efficient.get_config()).memory_efficient
+
+
+def test_autoregressive_flows_refuse_memory_efficient():
+  from tfgen.flows import IAF, MAF
+  for cls in (MAF, IAF):
+    with pytest.raises(ValueError, match="memory_efficient"):
+      cls((2, 2, 1), num_bijectors=1, hidden_units=[4], memory_efficient=True)

@@ -6,7 +6,7 @@ import tensorflow_probability as tfp
 from tfgen import _validation
 from tfgen._keras import keras
 from tfgen.base import _MISSING, LikelihoodModel, ServingFunction, deprecated_alias
-from tfgen.bijectors import ActNorm, Dequantize, FactorOut, one_pass
+from tfgen.bijectors import ActNorm, Dequantize, FactorOut, ReversibleChain, one_pass
 from tfgen.family import SizeOption
 
 tfb = tfp.bijectors
@@ -51,10 +51,18 @@ class FlowModel(LikelihoodModel):
   """
 
   _logit = False
+  #: Whether the flow's steps can rebuild their inputs cheaply (one pass),
+  #: which ``memory_efficient=True`` needs.
+  _reversible_steps = True
 
-  def __init__(self, image_shape, n_bits=8, num_classes=None, condition_shape=None, name=None,
-               **kwargs):
+  def __init__(self, image_shape, n_bits=8, num_classes=None, condition_shape=None,
+               memory_efficient=False, name=None, **kwargs):
     super().__init__(name=name, **kwargs)
+    self.memory_efficient = bool(memory_efficient)
+    if self.memory_efficient and not self._reversible_steps:
+      raise ValueError(
+          f"{type(self).__name__} does not support memory_efficient=True: rebuilding a step's "
+          "input from its output would take the D-pass direction of every step.")
     self.image_shape = _validation.image_shape(image_shape)
     self.event_shape = self.image_shape
     self.num_dims = self.image_shape[0] * self.image_shape[1] * self.image_shape[2]
@@ -70,6 +78,14 @@ class FlowModel(LikelihoodModel):
   def _build_flow(self):
     raise NotImplementedError
 
+  def _steps(self, bijectors, name, event_ndims=3):
+    """``bijectors`` (data-side first), as one :class:`ReversibleChain` when
+    the model is ``memory_efficient`` (its ``log_prob`` gradient rebuilds
+    each step's input from the output instead of storing activations)."""
+    if not self.memory_efficient:
+      return list(bijectors)
+    return [ReversibleChain(bijectors, event_ndims=event_ndims, name=name)]
+
   @classmethod
   def from_dataset(cls, spec, **sizes):
     if spec.kind != "image" or spec.num_levels != 256:
@@ -81,7 +97,7 @@ class FlowModel(LikelihoodModel):
   def get_config(self):
     return {**super().get_config(), "image_shape": self.image_shape,
             "n_bits": self.dequantize.parameters["n_bits"], "num_classes": self.num_classes,
-            "condition_shape": self.condition_shape}
+            "condition_shape": self.condition_shape, "memory_efficient": self.memory_efficient}
 
   @property
   def data_levels(self):

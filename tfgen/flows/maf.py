@@ -83,6 +83,7 @@ class MAF(FlowModel):
 
   _logit = True
   _inverse = False
+  _reversible_steps = False
 
   def __init__(self, image_shape, num_bijectors=5, hidden_units=(512, 512), activation="relu",
                permutation="reverse", actnorm=True, seed=0, n_bits=8, name=None, **kwargs):

@@ -25,6 +25,9 @@ class NICE(FlowModel):
     image_shape: ``(H, W, C)``; any size works.
     num_classes, condition_shape: make it conditional; the condition reaches
       every coupling's MLP.
+    memory_efficient: the couplings and scaling form one
+      :class:`~tfgen.bijectors.ReversibleChain` (no stored activations in
+      the ``log_prob`` gradient).
   """
 
   def __init__(self, image_shape, num_couplings=4, hidden_units=1000, num_hidden_layers=5,
@@ -44,8 +47,9 @@ class NICE(FlowModel):
                                         condition_size=self.condition_size,
                                         name=f"coupling{j}"))
     return tfb.Chain([tfb.Reshape(event_shape_out=list(self.image_shape), event_shape_in=[d],
-                                  name="unflatten")] + couplings
-                     + [DiagonalAffine([d], name="scaling")], name="flow")
+                                  name="unflatten")]
+                     + self._steps(couplings + [DiagonalAffine([d], name="scaling")], "steps",
+                                   event_ndims=1), name="flow")
 
   def get_config(self):
     return {**super().get_config(), "num_couplings": self.num_couplings,

@@ -26,6 +26,9 @@ class RealNVP(FlowModel):
     split_prior: ``'standard'`` or ``'gaussian'``.
     num_classes, condition_shape: make it conditional; the condition reaches
       every coupling's conditioner.
+    memory_efficient: each scale's couplings form one
+      :class:`~tfgen.bijectors.ReversibleChain`: the ``log_prob`` gradient
+      rebuilds activations from the scale's output instead of storing them.
   """
 
   _logit = True
@@ -45,12 +48,13 @@ class RealNVP(FlowModel):
 
   def _level(self, i, shape, last):
     if last:
-      return self._couplings(i, shape, "checkerboard", 4, "checker"), shape
+      return self._steps(self._couplings(i, shape, "checkerboard", 4, "checker"),
+                         f"l{i}_steps"), shape
     squeezed = [shape[0] // 2, shape[1] // 2, shape[2] * 4]
     bijectors = (self._couplings(i, shape, "checkerboard", 3, "checker")
                  + [squeeze_in(f"l{i}")]
                  + self._couplings(i, squeezed, "channel", 3, "channel"))
-    return bijectors, squeezed
+    return self._steps(bijectors, f"l{i}_steps"), squeezed
 
   def _build_flow(self):
     return multiscale(self.image_shape, self.levels, self._level, self.split_prior)
