@@ -9,8 +9,8 @@ import tensorflow as tf
 
 from tfgen import base, models
 from tfgen._keras import keras
-from tfgen.autoregressive import (MADE, NADE, CharRNN, ImageTransformer, PixelCNN, PixelRNN, Transformer,
-                                  WaveNet)
+from tfgen.autoregressive import (MADE, NADE, CharRNN, ImageTransformer, ParallelWaveNet, PixelCNN,
+                                  PixelRNN, Transformer, WaveNet)
 from tfgen.flows import IAF, MAF, NICE, Glow, RealNVP
 from tfgen.classifiers import RevNet
 from tfgen.latent import VQVAE, CodePrior, TextToImage
@@ -52,6 +52,8 @@ OTHERS = {
     "text_to_image": lambda **kw: TextToImage(_tiny_vqvae(), text_length=24, num_layers=1,
                                               d_model=8, num_heads=2, **kw),
     "revnet": lambda **kw: RevNet((8, 8, 1), stages=[1], channels=4, **kw),
+    "parallel_wavenet": lambda **kw: ParallelWaveNet(WaveNet(2, 1, 4, 4, 4, num_levels=8),
+                                                     flow_layers=[1, 2], channels=4, **kw),
 }
 
 
@@ -76,7 +78,7 @@ def test_shared_contract_of_other_families(name):
   clone = type(model).from_config(model.get_config())
   assert clone.name == f"my_{name}" and clone.get_config() == model.get_config()
   assert "serving_default" in model.serving_functions()
-  x = np.random.default_rng(0).integers(0, 256, size=(3, 8, 8, 1)).astype(np.uint8)
+  x = _data(model)
   y = {"text_to_image": lambda: model.captions_of([0, 1, 2]),
        "revnet": lambda: np.array([0, 1, 2])}.get(name, lambda: None)()
   model.compile(default_optimizer(1e-3))
@@ -86,7 +88,7 @@ def test_shared_contract_of_other_families(name):
   preview = model.preview(x)
   assert preview is None or (preview.shape == (3, 8, 16, 1) and preview.dtype == tf.uint8)
   if model.can_sample:
-    assert model.sample(2, seed=1).dtype == model.data_dtype
+    assert model.sample(2, seed=1, **_options(model)).dtype == model.data_dtype
   else:
     with pytest.raises(ValueError, match="does not sample"):
       model.sample(2, seed=1)

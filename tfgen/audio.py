@@ -58,7 +58,7 @@ def mu_law_decode(codes, levels=256):
   levels = _levels(levels)
   codes = tf.convert_to_tensor(codes)
   flat = tf.reshape(codes, [1, -1])  # any shape: checked as one batch of values
-  if tf.size(flat) > 0 or not tf.executing_eagerly():
+  if not tf.executing_eagerly() or tf.size(flat) > 0:
     flat = _validation.discrete_batch(flat, [None], levels, name="codes", allow_empty=True)
   codes = tf.reshape(flat, tf.shape(codes))
   mu = float(levels - 1)

@@ -7,7 +7,8 @@ family up here and then talks to the model only through the
 ``tfgen.base.GenerativeModel`` contract.
 """
 
-from tfgen.autoregressive import char_rnn, made, nade, pixelcnn, pixelrnn, transformer, wavenet
+from tfgen.autoregressive import (char_rnn, made, nade, parallel_wavenet, pixelcnn, pixelrnn,
+                                  transformer, wavenet)
 from tfgen.classifiers import revnet
 from tfgen.family import ModelFamily, SizeOption
 from tfgen.flows import glow, maf, nice, realnvp
@@ -52,6 +53,7 @@ register(pixelcnn.GATED_FAMILY)
 register(made.FAMILY)
 register(nade.FAMILY)
 register(wavenet.FAMILY)
+register(parallel_wavenet.FAMILY)
 register(char_rnn.FAMILY)
 register(transformer.FAMILY)
 register(transformer.IMAGE_FAMILY)

@@ -56,12 +56,15 @@ class WaveNet(LikelihoodModel):
   Fast WaveNet's queues (``method='cached'``, XLA-compiled) or by rerunning
   the network over the last receptive field (``method='naive'``); both give
   the same codes for a seed. ``generate(T, batch=n)`` is the old name.
+
+  ``sample_rate`` (Hz, optional) records the rate of the audio it models;
+  ``from_dataset`` sets it, and a Parallel WaveNet student checks it.
   """
 
   def __init__(self, num_layers_per_stack=10, num_stacks=2, residual_channels=32,
                dilation_channels=32, skip_channels=64, kernel_size=2, num_levels=256,
                num_classes=None, condition_shape=None, local_upsample=None, loss_start=0,
-               name="wavenet", global_condition_classes=_MISSING,
+               sample_rate=None, name="wavenet", global_condition_classes=_MISSING,
                local_condition_channels=_MISSING, **kwargs):
     num_classes = deprecated_alias(num_classes, global_condition_classes,
                                    "global_condition_classes", "num_classes", "WaveNet")
@@ -93,6 +96,7 @@ class WaveNet(LikelihoodModel):
     if not (isinstance(loss_start, int) and loss_start >= 0):
       raise ValueError(f"`loss_start` must be a non-negative int, got {loss_start!r}.")
     self.loss_start = loss_start
+    self.sample_rate = None if sample_rate is None else p(sample_rate, "sample_rate")
     self.dilations = [2 ** i for i in range(self.num_layers_per_stack)] * self.num_stacks
     r, d, s = residual_channels, dilation_channels, skip_channels
     self.embed = keras.layers.Embedding(num_levels, r, name="embed")
@@ -143,6 +147,8 @@ class WaveNet(LikelihoodModel):
     rf = cls.receptive_field_of(sizes.get("num_layers_per_stack", 10),
                                 sizes.get("num_stacks", 2), sizes.get("kernel_size", 2))
     sizes.setdefault("loss_start", rf)
+    if spec.kind == "audio":
+      sizes.setdefault("sample_rate", spec.sample_rate)
     return cls(num_levels=spec.num_levels, **sizes)
 
   # -- conditions -----------------------------------------------------------
@@ -337,7 +343,7 @@ class WaveNet(LikelihoodModel):
     return {**super().get_config(), **{k: getattr(self, k) for k in (
         "num_layers_per_stack", "num_stacks", "residual_channels", "dilation_channels",
         "skip_channels", "kernel_size", "num_levels", "num_classes", "condition_shape",
-        "local_upsample", "loss_start")}}
+        "local_upsample", "loss_start", "sample_rate")}}
 
 
 FAMILY = ModelFamily(
