@@ -275,3 +275,13 @@ def assertion_message(error):
       return re.sub(r"\]( \[(.*)\])?\s*$",
                     lambda m: " " + m.group(2) if m.group(2) else "", text).strip()
   return None
+
+
+def model_or_config(value, cls, name, what):
+  """``value`` if it is a ``cls`` model, ``cls.from_config(value)`` if it is a
+  config dict; ValueError otherwise (``what``: e.g. 'a trained tfgen WaveNet')."""
+  if isinstance(value, dict):
+    return cls.from_config(value)
+  if not isinstance(value, cls):
+    raise ValueError(f"`{name}` must be {what} (or its config), got {type(value).__name__}.")
+  return value

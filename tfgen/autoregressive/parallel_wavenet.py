@@ -68,12 +68,7 @@ class StudentFlow(keras.layers.Layer):
 
 
 def _as_wavenet(teacher):
-  if isinstance(teacher, dict):
-    return WaveNet.from_config(teacher)
-  if not isinstance(teacher, WaveNet):
-    raise ValueError(f"`teacher` must be a trained tfgen WaveNet (or its config), got "
-                     f"{type(teacher).__name__}.")
-  return teacher
+  return _validation.model_or_config(teacher, WaveNet, "teacher", "a trained tfgen WaveNet")
 
 
 class ParallelWaveNet(GenerativeModel):

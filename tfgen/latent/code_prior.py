@@ -13,12 +13,7 @@ PRIORS = ("pixelcnn", "transformer")
 
 
 def _as_vqvae(vqvae):
-  if isinstance(vqvae, dict):
-    return VQVAE.from_config(vqvae)
-  if not isinstance(vqvae, VQVAE):
-    raise ValueError(f"`vqvae` must be a tfgen.latent.VQVAE (or its config), got "
-                     f"{type(vqvae).__name__}.")
-  return vqvae
+  return _validation.model_or_config(vqvae, VQVAE, "vqvae", "a tfgen.latent.VQVAE")
 
 
 class CodePrior(LikelihoodModel):
