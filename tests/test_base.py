@@ -9,8 +9,8 @@ import tensorflow as tf
 
 from tfgen import base, models
 from tfgen._keras import keras
-from tfgen.autoregressive import (MADE, NADE, CharRNN, ImageTransformer, ParallelWaveNet, PixelCNN,
-                                  PixelRNN, Transformer, WaveNet)
+from tfgen.autoregressive import (MADE, NADE, CharRNN, ImageTransformer, MultiscalePixelCNN,
+                                  ParallelWaveNet, PixelCNN, PixelRNN, Transformer, WaveNet)
 from tfgen.flows import IAF, MAF, NICE, Glow, RealNVP
 from tfgen.classifiers import RevNet
 from tfgen.latent import VQVAE, CodePrior, TextToImage
@@ -26,6 +26,9 @@ TINY = {
     "pixelcnn": lambda **kw: PixelCNN((4, 4, 1), num_levels=4, filters=4, num_layers=2, **kw),
     "gated_pixelcnn": lambda **kw: PixelCNN((4, 4, 1), num_levels=4, filters=4, num_layers=2,
                                             gated=True, **kw),
+    "multiscale_pixelcnn": lambda **kw: MultiscalePixelCNN(
+        (4, 4, 1), num_levels=4, upscalings=1, filters=4, num_layers=1, base_filters=4,
+        base_layers=1, **kw),
     "made": lambda **kw: MADE((4, 4, 1), hidden_units=[8], num_levels=4, **kw),
     "nade": lambda **kw: NADE((4, 4, 1), hidden_units=8, num_levels=4, **kw),
     "wavenet": lambda **kw: WaveNet(2, 1, 4, 4, 4, num_levels=8, **kw),
@@ -154,7 +157,10 @@ def test_condition_has_one_name(name):
 ])
 def test_old_constructor_keywords_warn_and_mean_the_new_ones(kind, old, new):
   builders = {"pixelcnn": lambda **kw: PixelCNN((4, 4, 1), filters=4, num_layers=1, **kw),
-              "made": lambda **kw: MADE(4, hidden_units=[4], **kw),
+              "multiscale_pixelcnn": lambda **kw: MultiscalePixelCNN(
+        (4, 4, 1), num_levels=4, upscalings=1, filters=4, num_layers=1, base_filters=4,
+        base_layers=1, **kw),
+    "made": lambda **kw: MADE(4, hidden_units=[4], **kw),
               "wavenet": lambda **kw: WaveNet(2, 1, 4, 4, 4, **kw)}
   with pytest.warns(DeprecationWarning):
     a = builders[kind](**old)

@@ -7,8 +7,8 @@ family up here and then talks to the model only through the
 ``tfgen.base.GenerativeModel`` contract.
 """
 
-from tfgen.autoregressive import (char_rnn, made, nade, parallel_wavenet, pixelcnn, pixelrnn,
-                                  transformer, wavenet)
+from tfgen.autoregressive import (char_rnn, made, multiscale_pixelcnn, nade, parallel_wavenet,
+                                  pixelcnn, pixelrnn, transformer, wavenet)
 from tfgen.classifiers import revnet
 from tfgen.family import ModelFamily, SizeOption
 from tfgen.flows import glow, maf, nice, realnvp
@@ -50,6 +50,7 @@ register(maf.FAMILY)
 register(maf.IAF_FAMILY)
 register(pixelcnn.FAMILY)
 register(pixelcnn.GATED_FAMILY)
+register(multiscale_pixelcnn.FAMILY)
 register(made.FAMILY)
 register(nade.FAMILY)
 register(wavenet.FAMILY)
