@@ -10,7 +10,8 @@ import tensorflow as tf
 from tfgen import base, models
 from tfgen._keras import keras
 from tfgen.autoregressive import (MADE, NADE, CharRNN, ImageTransformer, MultiscalePixelCNN,
-                                  ParallelWaveNet, PixelCNN, PixelRNN, Transformer, WaveNet)
+                                  ParallelWaveNet, PixelCNN, PixelRNN, Transformer,
+                                  VideoPixelNetwork, WaveNet)
 from tfgen.flows import IAF, MAF, NICE, Glow, RealNVP
 from tfgen.classifiers import RevNet
 from tfgen.latent import VQVAE, CodePrior, TextToImage
@@ -29,6 +30,9 @@ TINY = {
     "multiscale_pixelcnn": lambda **kw: MultiscalePixelCNN(
         (4, 4, 1), num_levels=4, upscalings=1, filters=4, num_layers=1, base_filters=4,
         base_layers=1, **kw),
+    "video_pixel_network": lambda **kw: VideoPixelNetwork(
+        (2, 4, 4, 1), num_levels=4, encoder_filters=4, encoder_layers=1, lstm_filters=4,
+        decoder_filters=4, decoder_layers=1, **kw),
     "made": lambda **kw: MADE((4, 4, 1), hidden_units=[8], num_levels=4, **kw),
     "nade": lambda **kw: NADE((4, 4, 1), hidden_units=8, num_levels=4, **kw),
     "wavenet": lambda **kw: WaveNet(2, 1, 4, 4, 4, num_levels=8, **kw),

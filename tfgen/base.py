@@ -150,8 +150,8 @@ class GenerativeModel(keras.Model):
 
   @property
   def data_dtype(self):
-    """uint8 for images of at most 256 levels, int32 otherwise."""
-    is_image = len(self.event_shape) == 3 and None not in self.event_shape
+    """uint8 for images and videos of at most 256 levels, int32 otherwise."""
+    is_image = len(self.event_shape) >= 3 and None not in self.event_shape
     return tf.uint8 if is_image and self.num_levels <= 256 else tf.int32
 
   @property
@@ -598,7 +598,8 @@ class LikelihoodModel(GenerativeModel):
   def describe(self, result, spec=None):
     """``"1.2345 bits/dim (0.8557 nats/dim; 123.4 nats per image)"``."""
     kind = getattr(spec, "kind", "image")
-    unit = {"image": "image", "audio": "window", "text": "window"}.get(kind, "example")
+    unit = {"image": "image", "video": "video", "audio": "window", "text": "window"}.get(kind,
+                                                                                "example")
     per = self.dimension_name or {"image": "dim", "audio": "sample", "text": "char"}.get(kind,
                                                                                         "dim")
     bpd = result["bits_per_dim"]

@@ -261,7 +261,7 @@ def cmd_train(args):
   slow = config.get("mixed_precision") == "bfloat16" and slow_bfloat16_reason()
   if slow:
     print(f"tfgen train: warning: --mixed-precision bfloat16: {slow}", file=sys.stderr)
-  if spec.kind != "image" and config["window"] is None:
+  if model.is_sequence and config["window"] is None:
     config["window"] = model.default_window
   config["model_config"] = model.get_config()
   train, test = _datasets(config, model)
@@ -282,7 +282,7 @@ def cmd_train(args):
         + (" (resuming)" if previous else ""), flush=True)
   length = spec.sample_rate if spec.kind == "audio" else min(config.get("window") or 400, 400)
   sample = _sample_fn(model, spec, length)
-  n_logged = 16 if spec.kind == "image" else 2
+  n_logged = {"image": 16, "video": 4}.get(spec.kind, 2)
   shown = dict(num_levels=spec.num_levels, sample_rate=spec.sample_rate or 8000)
   callbacks = resumable(args.out) + [
       keras.callbacks.TensorBoard(os.path.join(args.out, "logs"), write_graph=False)]
@@ -311,7 +311,7 @@ def cmd_train(args):
   written = []
   if model.can_sample:
     written.append(os.path.join(args.out, "samples" + EXTENSIONS[spec.kind]))
-    write_samples(written[-1], sample(64 if spec.kind == "image" else 2, 0.7,
+    write_samples(written[-1], sample({"image": 64, "video": 8}.get(spec.kind, 2), 0.7,
                                       (config["seed"], 12345)),
                   spec.kind, spec.num_levels, spec.sample_rate or 8000)
   if preview_x is not None and model.preview(preview_x) is not None:

@@ -8,7 +8,8 @@ family up here and then talks to the model only through the
 """
 
 from tfgen.autoregressive import (char_rnn, made, multiscale_pixelcnn, nade, parallel_wavenet,
-                                  pixelcnn, pixelrnn, transformer, wavenet)
+                                  pixelcnn, pixelrnn, transformer, video_pixel_network,
+                                  wavenet)
 from tfgen.classifiers import revnet
 from tfgen.family import ModelFamily, SizeOption
 from tfgen.flows import glow, maf, nice, realnvp
@@ -51,6 +52,7 @@ register(maf.IAF_FAMILY)
 register(pixelcnn.FAMILY)
 register(pixelcnn.GATED_FAMILY)
 register(multiscale_pixelcnn.FAMILY)
+register(video_pixel_network.FAMILY)
 register(made.FAMILY)
 register(nade.FAMILY)
 register(wavenet.FAMILY)

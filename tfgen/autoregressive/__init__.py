@@ -9,7 +9,8 @@ from tfgen.autoregressive.pixelcnn import PixelCNN
 from tfgen.autoregressive.pixelrnn import PixelRNN
 from tfgen.autoregressive.scheduled_sampling import ScheduledSampling
 from tfgen.autoregressive.transformer import ImageTransformer, Transformer
+from tfgen.autoregressive.video_pixel_network import VideoPixelNetwork
 from tfgen.autoregressive.wavenet import WaveNet
 
-__all__ = ["CharRNN", "ImageTransformer", "MADE", "MultiscalePixelCNN", "NADE", "ParallelWaveNet", "PixelCNN", "PixelRNN", "ScheduledSampling", "Transformer",
+__all__ = ["CharRNN", "ImageTransformer", "MADE", "MultiscalePixelCNN", "NADE", "ParallelWaveNet", "PixelCNN", "PixelRNN", "ScheduledSampling", "Transformer", "VideoPixelNetwork",
            "WaveNet"]

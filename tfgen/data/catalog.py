@@ -6,7 +6,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from tfgen.data import fashion, tfds_source
+from tfgen.data import fashion, moving, tfds_source
 from tfgen.data.fortunes import FORTUNES_DIR, read_fortunes, split_files
 from tfgen.data.idx import read_idx_split
 from tfgen.data.text import read_text, split_text
@@ -22,9 +22,10 @@ class DatasetSpec:
 
   Attributes:
     name: the name ``load`` takes.
-    kind: ``'image'`` (uint8 ``[H, W, C]``), ``'audio'`` (μ-law codes) or
-      ``'text'`` (UTF-8 bytes); sequences come as int32 ``[window]``.
-    shape: the image shape, or ``None`` for sequences.
+    kind: ``'image'`` (uint8 ``[H, W, C]``), ``'video'`` (uint8
+      ``[T, H, W, C]``), ``'audio'`` (μ-law codes) or ``'text'`` (UTF-8
+      bytes); sequences come as int32 ``[window]``.
+    shape: the image or video shape, or ``None`` for sequences.
     num_levels: the data are integers in ``[0, num_levels)``.
     num_classes: number of labels, or ``None`` when there are none.
     sample_rate: Hz, for audio.
@@ -52,6 +53,13 @@ DATASETS = {s.name: s for s in [
     _image("mnist", (28, 28, 1), 256, "IDX files in data_dir, else TFDS download"),
     _image("binarized_mnist", (28, 28, 1), 2, "mnist thresholded at 128"),
     _image("cifar10", (32, 32, 3), 256, "TFDS (data_dir = a TFDS data folder)"),
+    DatasetSpec("moving_fashion_mnist", "video", (20, 64, 64, 1), 256,
+                source="generated from fashion_mnist: two 28x28 items bounce in 64x64 frames "
+                       "(a fixed seed per split)"),
+    DatasetSpec("moving_fashion_mnist_small", "video", (10, 32, 32, 1), 256,
+                source="generated from fashion_mnist: two 14x14 items bounce in 32x32 frames"),
+    DatasetSpec("binarized_moving_fashion_mnist_small", "video", (10, 32, 32, 1), 2,
+                source="moving_fashion_mnist_small thresholded at 128"),
     DatasetSpec("speech", "audio", sample_rate=8000,
                 source=f"WAV files in {ASTERISK_DIR} (apt: asterisk-core-sounds-en-wav), "
                        "or data_dir"),
@@ -125,6 +133,28 @@ def _sequences(spec, split, data_dir, sample_rate):
   return [c for i, c in enumerate(clips) if (i % 10 == 9) == (split == "test")] or clips[:1]
 
 
+def _videos(spec, split, batch_size, data_dir, labels, shuffle, repeat, take, seed, encode):
+  """Batches of uint8 videos ``[B, T, H, W, 1]`` (see :mod:`tfgen.data.moving`)."""
+  if labels:
+    raise ValueError(f"Dataset {spec.name!r} has no labels.")
+  if encode is not None:
+    raise ValueError(f"`encode` applies to image datasets; {spec.name!r} is video.")
+  frames, size = spec.shape[0], spec.shape[1]
+  count = None if take is None else min(take, moving.NUM_VIDEOS[split])
+  ds = tf.data.Dataset.from_generator(
+      moving.moving_fashion_mnist(split, frames, size, data_dir, count),
+      output_signature=tf.TensorSpec(spec.shape, tf.uint8))
+  if spec.num_levels == 2:
+    ds = ds.map(lambda x: tf.cast(x >= 128, tf.uint8))
+  if count is not None or np.prod(spec.shape) * moving.NUM_VIDEOS[split] <= 2 ** 27:
+    ds = ds.cache()        # generated once per process, then read from memory (<= 128 MB)
+  if shuffle:
+    ds = ds.shuffle(10000, seed=seed, reshuffle_each_iteration=True)
+  if repeat:
+    ds = ds.repeat()
+  return ds.batch(batch_size, drop_remainder=repeat).prefetch(tf.data.AUTOTUNE)
+
+
 def _encoded(ds, encode, batch_size=500):
   """Runs ``encode`` once over ``ds`` in batches and returns its results as an
   unbatched in-memory dataset (e.g. images → VQ-VAE codes, computed once)."""
@@ -142,7 +172,7 @@ def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shu
   """A batched ``tf.data.Dataset`` of the named dataset.
 
   Images come as uint8 ``[B, H, W, C]`` (with ``labels=True``, pairs
-  ``(images, labels)``); audio and text as int32 ``[B, window]`` windows of
+  ``(images, labels)``), videos as uint8 ``[B, T, H, W, 1]``; audio and text as int32 ``[B, window]`` windows of
   μ-law codes or bytes. ``info(name)`` says which, and the number of levels.
 
   The pipeline shuffles the training split (a 10 000-example buffer for
@@ -156,8 +186,11 @@ def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shu
     name: one of ``tfgen.data.DATASETS``: ``fashion_mnist``, ``mnist``,
       ``cifar10``, their ``binarized_`` variants (MNISTs only; pixels ≥ 128
       → 1), ``speech`` (the Asterisk prompts), ``wav`` (a folder),
-      ``fortunes`` (the Debian fortune files, byte-level) or ``text`` (a
-      file or folder, byte-level).
+      ``fortunes`` (the Debian fortune files, byte-level), ``text`` (a
+      file or folder, byte-level), or ``moving_fashion_mnist`` (20 frames of
+      64×64), ``moving_fashion_mnist_small`` (10 frames of 32×32) and
+      ``binarized_moving_fashion_mnist_small``: bouncing Fashion-MNIST items
+      generated with a fixed seed per split (:mod:`tfgen.data.moving`).
     split: ``'train'`` or ``'test'``. Sequence datasets hold out every tenth
       WAV or fortune file, or the last 10% of the text.
     batch_size: examples per batch.
@@ -165,7 +198,7 @@ def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shu
     labels: images only: yield ``(images, labels)``.
     shuffle: defaults to ``split == 'train'``.
     repeat: repeat forever (sequence training windows are always endless).
-    take: images only: keep the first ``take`` examples.
+    take: images and videos: keep the first ``take`` examples.
     seed: for shuffling and window positions.
     window: sequence length for audio/text (default 4096 audio, 256 text).
     sample_rate: audio is resampled to this rate.
@@ -200,6 +233,9 @@ def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shu
 
   if encode is not None and not callable(encode):
     raise ValueError(f"`encode` must be None or a function, got {type(encode).__name__}.")
+  if spec.kind == "video":
+    return _videos(spec, split, batch_size, data_dir, labels, shuffle, repeat, take, seed,
+                   encode)
   if spec.kind != "image":
     if labels:
       raise ValueError(f"Dataset {name!r} has no labels.")

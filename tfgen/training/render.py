@@ -9,7 +9,7 @@ from tfgen import audio
 from tfgen.training.grid import image_grid, write_png
 
 #: The file each kind of data is written as.
-EXTENSIONS = {"image": ".png", "audio": ".wav", "text": ".txt"}
+EXTENSIONS = {"image": ".png", "video": ".png", "audio": ".wav", "text": ".txt"}
 
 
 def image_grid_of(samples, num_levels):
@@ -17,6 +17,19 @@ def image_grid_of(samples, num_levels):
   stretched to 0..255 (so binarized images show black and white)."""
   images = np.asarray(samples).astype(np.int64) * 255 // (num_levels - 1)
   return image_grid(images.astype(np.uint8))
+
+
+def video_strip_of(samples, num_levels, pad=1):
+  """``[N, T, H, W, C]`` integer videos → one uint8 image: a row per video,
+  its frames left to right, stretched to 0..255."""
+  videos = np.asarray(samples).astype(np.int64) * 255 // (num_levels - 1)
+  n, t, h, w, c = videos.shape
+  strip = np.zeros((n * (h + pad) + pad, t * (w + pad) + pad, c), np.uint8)
+  for i in range(n):
+    for j in range(t):
+      strip[pad + i * (h + pad): pad + i * (h + pad) + h,
+            pad + j * (w + pad): pad + j * (w + pad) + w] = videos[i, j]
+  return strip
 
 
 def waves_of(samples, num_levels):
@@ -30,7 +43,8 @@ def texts_of(samples):
 
 
 def write_samples(path, samples, kind, num_levels=256, sample_rate=8000):
-  """Writes samples as a PNG grid (images), one WAV with a quarter second of
+  """Writes samples as a PNG grid (images), a PNG strip (videos: a row
+  each, frames left to right), one WAV with a quarter second of
   silence between clips (audio), or a text file with a blank line between
   samples (text)."""
   if kind not in EXTENSIONS:
@@ -38,6 +52,8 @@ def write_samples(path, samples, kind, num_levels=256, sample_rate=8000):
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
   if kind == "image":
     write_png(path, image_grid_of(samples, num_levels))
+  elif kind == "video":
+    write_png(path, video_strip_of(samples, num_levels))
   elif kind == "audio":
     gap = np.zeros(sample_rate // 4, np.float32)
     clips = waves_of(samples, num_levels)

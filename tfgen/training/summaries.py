@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgen._keras import keras
-from tfgen.training.render import image_grid_of, texts_of, waves_of
+from tfgen.training.render import image_grid_of, texts_of, video_strip_of, waves_of
 
 
 class SampleSummaries(keras.callbacks.Callback):
@@ -29,8 +29,8 @@ class SampleSummaries(keras.callbacks.Callback):
   def __init__(self, log_dir, sample_fn, kind, num_levels=256, sample_rate=8000, every=1,
                tag="samples"):
     super().__init__()
-    if kind not in ("image", "audio", "text"):
-      raise ValueError(f"`kind` must be 'image', 'audio' or 'text', got {kind!r}.")
+    if kind not in ("image", "video", "audio", "text"):
+      raise ValueError(f"`kind` must be 'image', 'video', 'audio' or 'text', got {kind!r}.")
     self.log_dir, self.sample_fn, self.kind = log_dir, sample_fn, kind
     self.num_levels, self.sample_rate, self.every = num_levels, sample_rate, every
     self.tag = tag
@@ -42,6 +42,8 @@ class SampleSummaries(keras.callbacks.Callback):
     with self._writer.as_default(step=step):
       if self.kind == "image":
         tf.summary.image(self.tag, image_grid_of(samples, self.num_levels)[None])
+      elif self.kind == "video":
+        tf.summary.image(self.tag, video_strip_of(samples, self.num_levels)[None])
       elif self.kind == "audio":
         wave = np.stack(waves_of(samples, self.num_levels))[..., None]
         tf.summary.audio(self.tag, wave, self.sample_rate, max_outputs=len(samples))
