@@ -12,7 +12,8 @@ bench:
 	$(PY) bench/wavenet_generation.py
 	$(PY) bench/sequence_models.py --minutes $(SEQ_MINUTES)
 	$(PY) bench/vqvae.py --minutes $(SEQ_MINUTES)
-	$(PY) bench/autoregressive_flows.py --minutes 2
+	$(PY) bench/autoregressive_flows.py --minutes 4
+	$(PY) bench/parallel_and_video.py --minutes 4
 	$(PY) bench/report.py --readme
 	$(PY) bench/report.py
 

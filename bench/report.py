@@ -254,11 +254,57 @@ def _autoregressive_flows(r):
   return rows
 
 
+def _parallel_and_video(r):
+  rows, script = [], "`bench/parallel_and_video.py`"
+  p = r.get("parallel_wavenet")
+  if p:
+    rows.append(("Parallel WaveNet: 1 s of 8 kHz speech, one sequence, compiled",
+                 "student (%.0fk params, %d steps distilled): %.3f s, real-time factor %.3f; "
+                 "KL to the teacher %.3f → %.3f bits/sample" % (
+                     p["student_params"] / 1e3, p["student_steps"], p["student_generation_s"],
+                     p["student_generation_s"] / p["seconds_generated"],
+                     p["student_kl_bits_before"], p["student_kl_bits_after"]),
+                 "teacher WaveNet's cached generation (%.0fk params, %d steps, %.3f test "
+                 "bits/sample): %.3f s" % (
+                     p["teacher_params"] / 1e3, p["teacher_steps"],
+                     p["teacher_test_bits_per_sample"], p["teacher_generation_s"]),
+                 "%.1f× faster (target 10×); the teacher's bits/sample on its own samples "
+                 "%.3f, on the student's %.3f" % (
+                     p["speedup"], p["teacher_bits_on_teacher_samples"],
+                     p["teacher_bits_on_student_samples"]), script, r))
+  m = r.get("multiscale")
+  if m:
+    a, b = m["multiscale_pixelcnn"], m["gated_pixelcnn"]
+    rows.append(("Fashion-MNIST: test bits/dim after %g min, and sample(16) at 28×28 / 64×64"
+                 % r["minutes"],
+                 "MultiscalePixelCNN (%.2fM params): %.3f bits/dim; %.2f s (%d network "
+                 "evaluations) / %.2f s (%d)" % (
+                     a["params"] / 1e6, a["test_bits_per_dim"], a["sample_28_s"],
+                     a["network_evaluations_28"], a["sample_64_s"], a["network_evaluations_64"]),
+                 "Gated PixelCNN, cached sampler (%.2fM params): %.3f bits/dim; %.2f s (%d) / "
+                 "%.2f s (%d)" % (
+                     b["params"] / 1e6, b["test_bits_per_dim"], b["sample_28_s"],
+                     b["network_evaluations_28"], b["sample_64_s"], b["network_evaluations_64"]),
+                 "%.1f× / %.1f× faster sampling for %+.3f bits/dim" % (
+                     b["sample_28_s"] / a["sample_28_s"], b["sample_64_s"] / a["sample_64_s"],
+                     a["test_bits_per_dim"] - b["test_bits_per_dim"]), script, r))
+  v = r.get("video")
+  if v:
+    rows.append(("Video Pixel Network on %s (%d frames of %d×%d) after %g min" % (
+        v["data"], v["frames"], v["frame_size"], v["frame_size"], r["minutes"]),
+                 "%.4f test bits/dim (%.2fM params, %d steps); 4 videos sampled in %.1f s" % (
+                     v["test_bits_per_dim"], v["params"] / 1e6, v["steps"],
+                     v["sample_4_videos_s"]), "", "%.4f bits/dim" % v["test_bits_per_dim"],
+                 script, r))
+  return rows
+
+
 RENDERERS = {"training_throughput": _throughput, "training_throughput_jit": _throughput,
              "quality_budget": _quality, "pixelcnn_sampling": _pixelcnn,
              "wavenet_generation": _wavenet, "sequence_throughput": _sequence_throughput,
              "sequence_sampling": _sequence_sampling, "sequence_quality": _sequence_quality,
-             "vqvae": _vqvae, "autoregressive_flows": _autoregressive_flows}
+             "vqvae": _vqvae, "autoregressive_flows": _autoregressive_flows,
+             "parallel_and_video": _parallel_and_video}
 
 
 def describe_machine(m):

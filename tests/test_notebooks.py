@@ -19,6 +19,8 @@ SMALL = {
                               "SAMPLE_TOKENS = 32"),
     "vqvae.ipynb": "VQ_STEPS = 5\nPRIOR_STEPS = 3\nT2I_STEPS = 3\nNUM_CODES = 16\nHIDDEN = 8",
     "autoregressive_flows.ipynb": "STEPS_2D = 5\nSIZES = [4, 8]\nNADE_D = 16",
+    "parallel_and_video.ipynb": ("TEACHER_STEPS = 2\nSTUDENT_STEPS = 2\nIMAGE_STEPS = 2\n"
+                                 "VIDEO_STEPS = 2\nSIZES = [8, 16]\nWINDOW = 256"),
 }
 
 
@@ -43,7 +45,8 @@ def test_every_notebook_is_listed_and_stored_without_outputs():
 def test_notebook_runs_top_to_bottom(name, tmp_path, fmnist_available):
   nb = nbformat.read(NOTEBOOKS / name, as_version=4)
   _parameters_cell(nb).source = SMALL[name]
-  if name == "wavenet.ipynb" and not os.path.isdir("/usr/share/asterisk/sounds/en_US_f_Allison"):
+  if name in ("wavenet.ipynb", "parallel_and_video.ipynb") and not os.path.isdir(
+      "/usr/share/asterisk/sounds/en_US_f_Allison"):
     pytest.skip("asterisk-core-sounds-en-wav not installed")
   if name == "sequence_models.ipynb" and not os.path.isdir("/usr/share/games/fortunes"):
     pytest.skip("fortunes not installed")

@@ -281,7 +281,7 @@ class ParallelWaveNet(GenerativeModel):
     return self._waveform(self._noise([n, length], _validation.seed(seed),
                                       _validation.temperature(temperature)), encoded)
 
-  @tf.function(reduce_retracing=True)
+  @tf.function(reduce_retracing=True, jit_compile=True)
   def _waveform(self, z, condition):
     return self.transform(z, condition)[0]
 
