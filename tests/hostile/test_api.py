@@ -7,7 +7,8 @@ import pytest
 import tensorflow as tf
 
 from tfgen import audio, data
-from tfgen.autoregressive import MADE, CharRNN, PixelCNN, PixelRNN, Transformer, WaveNet
+from tfgen.autoregressive import (MADE, CharRNN, MultiscalePixelCNN, ParallelWaveNet, PixelCNN,
+                                  PixelRNN, Transformer, VideoPixelNetwork, WaveNet)
 from tfgen.bijectors import AffineCoupling, Dequantize
 from tfgen.flows import Glow
 from tfgen.latent import VQVAE, CodePrior, TextToImage, encode_captions
@@ -33,6 +34,20 @@ def made(**kw):
 def vqvae(**kw):
   return VQVAE((8, 8, 1), **{"num_codes": 4, "code_dim": 2, "hidden_channels": 4,
                              "num_residual_blocks": 1, **kw})
+
+
+def student(**kw):
+  return ParallelWaveNet(wavenet(), flow_layers=[1], channels=4, **kw)
+
+
+def _compiled(model):
+  model.compile(default_optimizer(1e-3))
+  return model
+
+
+def vpn(**kw):
+  return VideoPixelNetwork((2, 4, 4, 1), num_levels=4, encoder_filters=2, encoder_layers=1,
+                           lstm_filters=2, decoder_filters=2, decoder_layers=1, **kw)
 
 
 IMG8 = np.zeros((2, 8, 8, 1), np.uint8)
@@ -197,6 +212,43 @@ CASES = [
     ("t2i: two-level vqvae", lambda: TextToImage(vqvae(levels=2)), "levels=1"),
     ("load encode not callable", lambda: data.load("fashion_mnist", encode=3), "encode"),
     ("load encode on text", lambda: data.load("fortunes", encode=lambda b: b), "image"),
+    # -- parallel generation and video ----------------------------------------------------------
+    ("student: teacher is a PixelCNN", lambda: ParallelWaveNet(pixelcnn()), "WaveNet"),
+    ("student: flow_layers 0", lambda: ParallelWaveNet(wavenet(), flow_layers=[0]),
+     "flow_layers entry"),
+    ("student: flow_layers int", lambda: ParallelWaveNet(wavenet(), flow_layers=4),
+     "flow_layers"),
+    ("student: power_weight NaN", lambda: ParallelWaveNet(wavenet(), power_weight=float("nan")),
+     "power_weight"),
+    ("student: text data", lambda: ParallelWaveNet.from_dataset(data.info("fortunes"),
+                                                                teacher=wavenet()), "audio"),
+    ("student: length 0", lambda: student().sample(1, length=0, seed=1), "length"),
+    ("student: codes out of range", lambda: _compiled(student()).evaluate(
+        np.full((2, 8), 300), verbose=0), r"\[0, 7\]"),
+    ("student: waveform n 0", lambda: student().waveform(0, 8), "`n`"),
+    ("multiscale: 10x10 with 2 upscalings", lambda: MultiscalePixelCNN((10, 10, 1), upscalings=2),
+     "divisible by 4"),
+    ("multiscale: 4x4 default", lambda: MultiscalePixelCNN((4, 4, 1)), "base of at least 4x4"),
+    ("multiscale: upscalings 1.5", lambda: MultiscalePixelCNN((8, 8, 1), upscalings=1.5),
+     "upscalings"),
+    ("multiscale: wrong image", lambda: MultiscalePixelCNN(
+        (8, 8, 1), num_levels=4, upscalings=1, filters=2, num_layers=1, base_filters=2,
+        base_layers=1).log_prob(IMG), "`x` must have shape"),
+    ("vpn: image shape", lambda: VideoPixelNetwork((8, 8, 1)), "video_shape"),
+    ("vpn: 0 frames", lambda: VideoPixelNetwork((0, 8, 8, 1)), "frames"),
+    ("vpn: prefix of images", lambda: vpn().sample(2, seed=1, prefix_frames=np.zeros(
+        (2, 4, 4, 1))), "prefix_frames"),
+    ("vpn: prefix of another size", lambda: vpn().sample(2, seed=1, prefix_frames=np.zeros(
+        (2, 1, 8, 8, 1))), "prefix_frames"),
+    ("vpn: prefix too long", lambda: vpn().sample(2, seed=1, num_frames=2, prefix_frames=np.zeros(
+        (2, 3, 4, 4, 1))), "more than num_frames"),
+    ("vpn: prefix value 4", lambda: vpn().sample(2, seed=1, prefix_frames=np.full(
+        (2, 1, 4, 4, 1), 4)), r"\[0, 3\]"),
+    ("vpn: num_frames 0", lambda: vpn().sample(2, seed=1, num_frames=0), "num_frames"),
+    ("vpn: image dataset", lambda: VideoPixelNetwork.from_dataset(data.info("fashion_mnist")),
+     "videos"),
+    ("load video labels", lambda: data.load("moving_fashion_mnist_small", labels=True),
+     "no labels"),
     # -- data and training helpers ---------------------------------------------------------------
     ("load take 0", lambda: data.load("fashion_mnist", take=0), "take"),
     ("load take -1", lambda: data.load("fashion_mnist", take=-1), "take"),
