@@ -438,3 +438,57 @@ def test_new_families_train_from_the_command_line(tmp_path, mnist_dir, capsys):
   code, out, _ = _run(["sample", tmp_path / "nade", "--n", "4"], capsys)
   assert code == 0
   assert (tmp_path / "revnet" / "saved_model" / "1").is_dir()
+
+
+def test_parallel_generation_and_video_from_the_command_line(tmp_path, mnist_dir, capsys,
+                                                             fmnist_available):
+  """A Parallel WaveNet distilled from a WaveNet run, the multiscale PixelCNN and
+  the Video Pixel Network through the same commands."""
+  (tmp_path / "wavs").mkdir()
+  for i in range(10):
+    _tone(tmp_path / "wavs" / f"{i}.wav", 8000, seconds=0.3)
+  common = ["--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "4", "--verbose", "0",
+            "--validation-steps", "1"]
+  audio_data = ["--data", "wav", "--data-dir", tmp_path / "wavs", "--window", "256"]
+  teacher, student = tmp_path / "teacher", tmp_path / "student"
+  code, _, err = _run(["train", "wavenet", "--layers-per-stack", 3, "--stacks", 1, "--channels",
+                       8, "--skip-channels", 8, *audio_data, *common, "--no-export", "--out",
+                       teacher], capsys)
+  assert code == 0, err
+  code, out, err = _run(["train", "parallel_wavenet", "--teacher", teacher, "--flow-layers",
+                         "2,2", "--channels", 4, *audio_data, *common, "--out", student], capsys)
+  assert code == 0, err
+  assert "KL(student ‖ teacher)" in out and (student / "saved_model" / "1").is_dir()
+  code, _, err = _run(["sample", student, "--n", 2, "--seconds", 0.1, "--out",
+                       tmp_path / "s.wav"], capsys)
+  assert code == 0, err
+  wave, rate = tf.audio.decode_wav(tf.io.read_file(str(tmp_path / "s.wav")))
+  assert int(rate) == 8000 and wave.shape[0] == 2 * 800 + 2000
+  code, _, err = _run(["train", "parallel_wavenet", "--out", tmp_path / "x"], capsys)
+  assert code == 2 and "--teacher RUN" in err
+  code, _, err = _run(["train", "parallel_wavenet", "--teacher", student, "--out",
+                       tmp_path / "x"], capsys)
+  assert code == 2 and "not wavenet" in err
+  code, _, err = _run(["train", "parallel_wavenet", "--teacher", teacher, "--data", "mnist",
+                       "--data-dir", mnist_dir, "--out", tmp_path / "x"], capsys)
+  assert code == 2 and "audio" in err
+
+  code, out, err = _run(["train", "multiscale_pixelcnn", "--data", "binarized_mnist",
+                         "--data-dir", mnist_dir, "--filters", 4, "--num-layers", 1, *common,
+                         "--no-export", "--out", tmp_path / "multiscale"], capsys)
+  assert code == 0 and "bits/dim" in out, err
+  code, _, err = _run(["train", "multiscale_pixelcnn", "--data", "binarized_mnist",
+                       "--data-dir", mnist_dir, "--upscalings", 3, "--out", tmp_path / "x"],
+                      capsys)
+  assert code == 2 and "divisible by 8" in err
+
+  vpn = tmp_path / "vpn"
+  code, out, err = _run(["train", "video_pixel_network", "--filters", 4, "--num-layers", 1,
+                         "--lstm-filters", 4, "--encoder-layers", 1, *common, "--no-export",
+                         "--out", vpn], capsys)
+  assert code == 0 and "nats per video" in out, err
+  assert _tags(vpn / "logs").get("samples") == "images"
+  code, _, err = _run(["sample", vpn, "--n", 2], capsys)
+  assert code == 0, err
+  strip = tf.io.decode_png(tf.io.read_file(str(vpn / "sample.png"))).numpy()
+  assert strip.shape == (2 * 33 + 1, 10 * 33 + 1, 1) and set(np.unique(strip)) <= {0, 255}
