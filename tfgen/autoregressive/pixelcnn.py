@@ -168,7 +168,7 @@ class PixelCNN(LikelihoodModel):
     return sampling.sample_naive(lambda x: self._logits(x, condition), images, start, noise,
                                  temperature)
 
-  @tf.function(reduce_retracing=True)
+  @sampling.batch_generic
   def _cached_fn(self, images, start, noise, temperature, condition):
     return sampling.sample_cached(self.stack, self._head, self._scale, images, start, noise,
                                   temperature, condition)

@@ -293,29 +293,66 @@ class WaveNet(LikelihoodModel):
 
     return tf.while_loop(lambda t, _: t < n, body, (0, tf.zeros(tf.stack([b, n]), tf.int32)))[1]
 
+  #: Steps per call of the compiled generation loop. Generation of any
+  #: length runs whole chunks of one XLA program (compiled once per batch
+  #: size), so a new length costs no compilation.
+  generation_chunk = 1024
+
+  def _generate_cached(self, noise, temperature, g_terms, l_terms):
+    """Fast WaveNet: ``noise [B, T, K]`` → codes ``[B, T]``, ``generation_chunk``
+    steps per call of :meth:`_cached_chunk`, with the queues carried over.
+    Not a ``tf.function`` itself: eagerly the chunk loop runs in Python, so a
+    new length traces nothing; inside a graph (export) it is a while loop."""
+    b, n = tf.shape(noise)[0], tf.shape(noise)[1]
+    size = self.generation_chunk
+    padded = (n + size - 1) // size * size
+    noise = tf.pad(noise, [[0, 0], [0, padded - n], [0, 0]])
+    if l_terms is not None:
+      l_terms = [tf.pad(l, [[0, 0], [0, padded - n], [0, 0]]) for l in l_terms]
+    k, r, dtype = self.kernel_size, self.residual_channels, self.compute_dtype
+    queues = [tf.zeros(tf.stack([b, (k - 1) * d, r]), dtype) for d in self.dilations]
+    chunks = tf.TensorArray(tf.int32, size=padded // size)
+
+    def body(c, prev, queues, chunks):
+      t0 = c * size
+      local = None if l_terms is None else [l[:, t0:t0 + size] for l in l_terms]
+      prev, codes, queues = self._cached_chunk(t0, tf.minimum(size, n - t0),
+                                               noise[:, t0:t0 + size], temperature, g_terms,
+                                               local, prev, queues)
+      return c + 1, prev, queues, chunks.write(c, codes)
+
+    # A tensor counter: Python ints would make each chunk a new trace eagerly.
+    init = (tf.constant(0), tf.zeros(tf.stack([b, r]), dtype), queues, chunks)
+    chunks = tf.while_loop(lambda c, *_: c < padded // size, body, init)[3]
+    codes = tf.transpose(chunks.stack(), [1, 0, 2])             # [B, chunks, size]
+    return tf.reshape(codes, tf.stack([b, padded]))[:, :n]
+
   # XLA fuses the ~10 small ops per layer of one step: on 2 CPU cores it made
   # the 2×10-layer, 32-channel model 16× faster (real-time factor 7.7 → 0.48).
   @tf.function(reduce_retracing=True, jit_compile=True)
-  def _generate_cached(self, noise, temperature, g_terms, l_terms):
-    b, n = tf.shape(noise)[0], tf.shape(noise)[1]  # dynamic: traces are shared across sizes
-    k, r = self.kernel_size, self.residual_channels
+  def _cached_chunk(self, t0, steps, noise, temperature, g_terms, l_terms, prev, queues):
+    """``steps`` (≤ ``generation_chunk``) steps from absolute time ``t0``:
+    ``noise [B, chunk, K]``, the previous step's embedding ``prev`` and one
+    queue of past inputs per layer → ``(prev, codes [B, chunk], queues)``."""
+    b = tf.shape(noise)[0]
+    k = self.kernel_size
     lengths = [(k - 1) * d for d in self.dilations]
     dtype = self.compute_dtype  # 16-bit under a mixed-precision policy
-    queues = [tf.zeros(tf.stack([b, length, r]), dtype) for length in lengths]
 
-    def body(t, prev, codes, queues):
+    def body(i, prev, codes, queues):
+      t = t0 + i
       h = prev
       skips = 0.
       new_queues = []
       for m, (conv, length, d) in enumerate(zip(self.dilated, lengths, self.dilations)):
         q = queues[m]
-        past = [tf.gather(q, tf.math.floormod(t - (k - 1 - i) * d, length), axis=1)
-                for i in range(k - 1)]
+        past = [tf.gather(q, tf.math.floormod(t - (k - 1 - j) * d, length), axis=1)
+                for j in range(k - 1)]
         z = conv.step(tf.stack(past + [h], axis=1))
         if g_terms is not None:
           z += g_terms[m][:, 0]
         if l_terms is not None:
-          z += tf.gather(l_terms[m], t, axis=1)
+          z += tf.gather(l_terms[m], i, axis=1)
         f, gate = tf.split(z, 2, axis=-1)
         u = tf.tanh(f) * tf.sigmoid(gate)
         skips += _pointwise(self.skip[m], u)
@@ -325,13 +362,12 @@ class WaveNet(LikelihoodModel):
           h = h + _pointwise(self.residual[m], u)
       logits = tf.cast(_pointwise(self.head_out, tf.nn.relu(
           _pointwise(self.head_hidden, tf.nn.relu(skips)))), tf.float32)
-      value = gumbel_argmax(logits, tf.gather(noise, t, axis=1), temperature)
-      return t + 1, tf.cast(self.embed(value), dtype), put_step(codes, t, value), new_queues
+      value = gumbel_argmax(logits, tf.gather(noise, i, axis=1), temperature)
+      return i + 1, tf.cast(self.embed(value), dtype), put_step(codes, i, value), new_queues
 
-    init = (0, tf.zeros(tf.stack([b, r]), dtype), tf.zeros(tf.stack([b, n]), tf.int32), queues)
-    invariants = (tf.TensorShape([]), tf.TensorShape([None, r]), tf.TensorShape([None, None]),
-                  [tf.TensorShape([None, length, r]) for length in lengths])
-    return tf.while_loop(lambda t, *_: t < n, body, init, shape_invariants=invariants)[2]
+    init = (0, prev, tf.zeros(tf.shape(noise)[:2], tf.int32), queues)
+    _, prev, codes, queues = tf.while_loop(lambda i, *_: i < steps, body, init)
+    return prev, codes, queues
 
   def serving_functions(self):
     if self.num_classes and self.local_condition_channels:
