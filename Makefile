@@ -14,6 +14,7 @@ bench:
 	$(PY) bench/vqvae.py --minutes $(SEQ_MINUTES)
 	$(PY) bench/autoregressive_flows.py --minutes 4
 	$(PY) bench/parallel_and_video.py --minutes 4
+	$(PY) bench/stock_optimizer.py
 	$(PY) bench/report.py --readme
 	$(PY) bench/report.py
 

@@ -234,3 +234,15 @@ def test_layers_round_trip_their_config():
     config = layer.get_config()
     assert type(layer).from_config(config).get_config() == config
   assert keras.layers.Layer  # tf_keras layers
+
+
+def test_compile_without_an_optimizer_uses_tfgens_default():
+  model = TINY["glow"]()
+  model.compile()
+  assert isinstance(model.optimizer, keras.optimizers.Adam)
+  assert model.optimizer.global_clipnorm == 50.
+  model.compile("sgd")                                 # an explicit choice is kept
+  assert isinstance(model.optimizer, keras.optimizers.SGD)
+  x = _data(model)
+  model.compile()
+  assert np.isfinite(model.fit(x, epochs=1, verbose=0).history["loss"][0])

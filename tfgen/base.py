@@ -476,6 +476,15 @@ class GenerativeModel(keras.Model):
     return super().predict(*args, **kwargs)
 
   @_clear_errors
+  def compile(self, optimizer=None, **kwargs):
+    """Keras ``compile``; with no ``optimizer``, tfgen's
+    :func:`~tfgen.training.default_optimizer` (Adam with gradient clipping)
+    instead of Keras's RMSprop. No loss is needed: the model has its own."""
+    if optimizer is None:
+      from tfgen.training import default_optimizer
+      optimizer = default_optimizer()
+    return super().compile(optimizer=optimizer, **kwargs)
+
   def fit(self, x=None, y=None, *args, callbacks=None, **kwargs):
     """Keras ``fit``. ``x`` is the data; ``y``, when given, is the
     ``condition`` (class ids or vectors), not a target; ``sample_weight``

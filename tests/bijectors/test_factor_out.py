@@ -37,9 +37,18 @@ def test_leaving_half_is_standardised_by_the_prior():
   x = tf.random.normal([2, 2, 2, 4])
   z = b.inverse(x)
   out = b.prior_net(x[..., :2])
-  mu, rho = out[..., :2], out[..., 2:]
+  mu, rho = out[..., :2], 3. * tf.tanh(out[..., 2:] / 3.)      # the bounded log-scale
   np.testing.assert_allclose(tf.reshape(z[:, :8], [2, 2, 2, 2]), (x[..., 2:] - mu) * tf.exp(-rho),
                              atol=1e-5)
+
+
+def test_prior_scale_is_bounded():
+  b = FactorOut([2, 2, 4], _inner(), prior="gaussian")
+  b.prior_net.kernel.assign(tf.fill(b.prior_net.kernel.shape, 50.))   # huge raw log-scales
+  x = tf.random.stateless_normal([2, 2, 2, 4], [1, 2])
+  mu, rho = b._prior_params(x[..., :2])
+  assert float(tf.reduce_max(tf.abs(rho))) <= 3. and float(tf.reduce_max(tf.abs(rho))) > 2.9
+  np.testing.assert_allclose(b.forward(b.inverse(x)), x, atol=1e-4)
 
 
 def test_bad_arguments():

