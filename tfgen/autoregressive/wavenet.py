@@ -53,7 +53,8 @@ class WaveNet(LikelihoodModel):
   and warn.
 
   ``sample(n, length=T)`` generates ``n`` sequences of ``T`` codes with
-  Fast WaveNet's queues (``method='cached'``, XLA-compiled) or by rerunning
+  Fast WaveNet's queues (``method='cached'``: XLA-compiled chunks of
+  ``generation_chunk`` steps, so a new length compiles nothing) or by rerunning
   the network over the last receptive field (``method='naive'``); both give
   the same codes for a seed. ``generate(T, batch=n)`` is the old name.
 
