@@ -475,7 +475,6 @@ class GenerativeModel(keras.Model):
   def predict(self, *args, **kwargs):
     return super().predict(*args, **kwargs)
 
-  @_clear_errors
   def compile(self, optimizer=None, **kwargs):
     """Keras ``compile``; with no ``optimizer``, tfgen's
     :func:`~tfgen.training.default_optimizer` (Adam with gradient clipping)
@@ -485,6 +484,7 @@ class GenerativeModel(keras.Model):
       optimizer = default_optimizer()
     return super().compile(optimizer=optimizer, **kwargs)
 
+  @_clear_errors
   def fit(self, x=None, y=None, *args, callbacks=None, **kwargs):
     """Keras ``fit``. ``x`` is the data; ``y``, when given, is the
     ``condition`` (class ids or vectors), not a target; ``sample_weight``

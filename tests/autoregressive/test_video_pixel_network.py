@@ -61,6 +61,24 @@ def test_sampling_continues_prefixes_and_methods_agree():
   np.testing.assert_array_equal(b, m.sample(2, seed=1, num_frames=6, prefix_frames=prefix))
 
 
+def test_a_condition_reaches_every_frame_and_keeps_the_samplers_equal():
+  m = VideoPixelNetwork((3, 5, 5, 1), num_levels=4, encoder_filters=4, encoder_layers=1,
+                        lstm_filters=4, decoder_filters=4, decoder_layers=2, num_classes=3)
+  perturb(m, 0.3)
+  x = np.random.default_rng(3).integers(0, 4, size=(2, 3, 5, 5, 1)).astype(np.uint8)
+  a, b = m.log_prob(x, condition=[0, 0]), m.log_prob(x, condition=[2, 2])
+  assert np.all(np.abs(a - b) > 1e-4)
+  np.testing.assert_allclose(b, m.frame_by_frame_log_prob(x, condition=[2, 2]), rtol=1e-5)
+  # The condition moves the logits of the very first pixel (no frame before it).
+  first = lambda c: m.logits_from_float(np.zeros((1, 3, 5, 5, 1)), condition=[c])[0, 0, 0, 0]
+  assert np.abs(first(0) - first(1)).max() > 1e-4
+  s = m.sample(2, seed=4, condition=[1, 2])
+  np.testing.assert_array_equal(s, m.sample(2, seed=4, condition=[1, 2], method="naive"))
+  clone = VideoPixelNetwork.from_config(m.get_config())
+  clone.set_weights(m.get_weights())
+  np.testing.assert_allclose(clone.log_prob(x, condition=[2, 2]), b, rtol=1e-6)
+
+
 @pytest.mark.parametrize("prefix, match", [
     (np.zeros((2, 2, 4, 5, 1)), "shape"),
     (np.zeros((3, 2, 5, 5, 1)), "shape"),

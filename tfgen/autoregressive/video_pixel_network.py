@@ -53,17 +53,23 @@ class VideoPixelNetwork(LikelihoodModel):
   C]``) are kept and the video continued after them. ``num_frames`` may
   exceed the training length.
 
+  A condition (``num_classes=`` ids, or a ``condition_shape=`` vector, for
+  example an action) adds a learned per-channel bias ``W c`` to every
+  context map ``h_t`` the decoder reads, so it reaches every pixel of every
+  frame without touching the ordering.
+
   Args:
     video_shape: ``(T, H, W, C)``: the training clips.
     num_levels: pixel values (256, or 2 for binarised video).
     encoder_filters, encoder_layers: the frame encoder.
     lstm_filters: channels of the ConvLSTM state.
     decoder_filters, decoder_layers: the per-frame Gated PixelCNN.
+    num_classes, condition_shape: a class or vector condition (at most one).
   """
 
   def __init__(self, video_shape, num_levels=256, encoder_filters=32, encoder_layers=4,
-               lstm_filters=32, decoder_filters=32, decoder_layers=4,
-               name="video_pixel_network", **kwargs):
+               lstm_filters=32, decoder_filters=32, decoder_layers=4, num_classes=None,
+               condition_shape=None, name="video_pixel_network", **kwargs):
     super().__init__(name=name, **kwargs)
     if not isinstance(video_shape, (tuple, list)) or len(video_shape) != 4:
       raise ValueError(f"`video_shape` must be (frames, height, width, channels), got "
@@ -80,7 +86,11 @@ class VideoPixelNetwork(LikelihoodModel):
     self.lstm_filters = p(lstm_filters, "lstm_filters")
     self.decoder_filters = p(decoder_filters, "decoder_filters")
     self.decoder_layers = p(decoder_layers, "decoder_layers")
+    self._set_condition(num_classes, condition_shape)
     h, w, _ = self.frame_shape
+    self.condition_bias = (keras.layers.Dense(self.lstm_filters, use_bias=False,
+                                              name="condition")
+                           if self.condition_size else None)
     self.encoder = FrameEncoder(self.encoder_filters, self.encoder_layers, name="encoder")
     self.lstm = keras.layers.ConvLSTM2D(self.lstm_filters, 3, padding="same",
                                         recurrent_activation="sigmoid", return_sequences=True,
@@ -88,7 +98,8 @@ class VideoPixelNetwork(LikelihoodModel):
     self.decoder = PixelCNN(self.frame_shape, num_levels=self.num_levels,
                             filters=self.decoder_filters, num_layers=self.decoder_layers,
                             gated=True, condition_shape=(h, w, self.lstm_filters), name="decoder")
-    self._log_prob(tf.zeros([1, 2, h, w, self.frame_shape[2]], tf.int32), None)  # build now
+    cond = tf.zeros([1, self.condition_size]) if self.condition_size else None
+    self._log_prob(tf.zeros([1, 2, h, w, self.frame_shape[2]], tf.int32), cond)  # build now
     self.built = True
 
   @classmethod
@@ -110,47 +121,60 @@ class VideoPixelNetwork(LikelihoodModel):
     out = self.encoder(flat)
     return tf.reshape(out, tf.concat([shape[:2], tf.shape(out)[1:]], 0))
 
-  def _contexts(self, scaled):
+  def _conditioned(self, h, condition):
+    """Context maps ``h`` (``[B, …, H, W, L]``) plus the condition's bias."""
+    if self.condition_bias is None:
+      return h
+    bias = self.condition_bias(condition)                          # [B, L]
+    for _ in range(h.shape.rank - 2):
+      bias = bias[:, None]
+    return h + bias
+
+  def _contexts(self, scaled, condition=None):
     """LSTM states ``[B, T, H, W, L]``; ``h_t`` has seen frames ``< t`` only."""
     enc = self._encode(scaled[:, :-1])
     inputs = tf.concat([tf.zeros_like(enc[:, :1]), enc], axis=1)
-    return self.lstm(inputs)[0]
+    return self._conditioned(self.lstm(inputs)[0], condition)
 
-  def _frame_logits(self, scaled):
+  def _frame_logits(self, scaled, condition=None):
     """Logits ``[B, T, H, W, C, K]`` of every pixel from scaled video ``[B, T, H, W, C]``."""
-    contexts = self._contexts(scaled)
+    contexts = self._contexts(scaled, condition)
     shape = tf.shape(scaled)
     merge = lambda t: tf.reshape(t, tf.concat([[-1], tf.shape(t)[2:]], 0))
     d = self.decoder
     logits = d._head(d.stack(merge(scaled), merge(contexts)))
     return tf.reshape(logits, tf.concat([shape[:2], tf.shape(logits)[1:]], 0))
 
-  def logits_from_float(self, video):
+  def logits_from_float(self, video, condition=None):
     """Logits ``[B, T, H, W, C, K]`` from float video scaled to ``[−1, 1]``;
     differentiable in the input (to check the ordering by gradients)."""
-    return self._frame_logits(tf.convert_to_tensor(video, tf.float32))
+    video = tf.convert_to_tensor(video, tf.float32)
+    return self._frame_logits(video, self._encode_condition(condition, tf.shape(video)[0]))
 
   def _conditionals(self, x, condition):
-    return tfd.Independent(tfd.Categorical(logits=self._frame_logits(self._scale(x))), 4)
+    return tfd.Independent(tfd.Categorical(
+        logits=self._frame_logits(self._scale(x), condition)), 4)
 
   def _log_prob(self, x, condition, training=False):
     return self._conditionals(x, condition).log_prob(x)
 
-  def frame_by_frame_log_prob(self, x):
+  def frame_by_frame_log_prob(self, x, condition=None):
     """``log_prob`` computed as sampling runs: one LSTM step and one decoder
     pass per frame (for tests: it must equal :meth:`log_prob`)."""
     x = self._check_data(x)
+    condition = self._encode_condition(condition, tf.shape(x)[0])
     state, prev, total = None, None, 0.
     for t in range(x.shape[1]):
-      h, state = self._step(prev, state, tf.shape(x)[0])
+      h, state = self._step(prev, state, tf.shape(x)[0], condition)
       frame = x[:, t]
       total += self.decoder._log_prob(frame, h)
       prev = frame
     return total
 
-  def _step(self, prev, state, n):
+  def _step(self, prev, state, n, condition=None):
     """One LSTM step: the context for the next frame given the previous frame
-    (None before the first) → ``(h [n, H, W, L], (h, c))``."""
+    (None before the first) → ``(h [n, H, W, L], (h, c))``; ``h`` carries the
+    condition's bias, the recurrent state does not."""
     h, w, c = self.frame_shape
     if prev is None:
       inp = tf.zeros(tf.stack([n, 1, h, w, self.encoder_filters]))
@@ -160,7 +184,7 @@ class VideoPixelNetwork(LikelihoodModel):
       zeros = tf.zeros(tf.stack([n, h, w, self.lstm_filters]))
       state = (zeros, zeros)
     out, hidden, cell = self.lstm(inp, initial_state=list(state))
-    return out[:, 0], (hidden, cell)
+    return self._conditioned(out[:, 0], condition), (hidden, cell)
 
   # -- sampling -------------------------------------------------------------------------
 
@@ -172,7 +196,7 @@ class VideoPixelNetwork(LikelihoodModel):
     num_frames = self.video_shape[0] if num_frames is None else _validation.positive_int(
         num_frames, "num_frames")
     prefix = self._check_prefix(prefix_frames, n, num_frames)
-    return self._sample_frames(n, seed, temperature, num_frames, prefix, method)
+    return self._sample_frames(n, seed, temperature, condition, num_frames, prefix, method)
 
   def _check_prefix(self, prefix, n, num_frames):
     if prefix is None:
@@ -190,16 +214,17 @@ class VideoPixelNetwork(LikelihoodModel):
                                       name="prefix_frames")
 
   def _sample_graph(self, n, seed, temperature, condition, **options):
-    return self._sample_frames(n, seed, temperature, self.video_shape[0], None, "cached")
+    return self._sample_frames(n, seed, temperature, condition, self.video_shape[0], None,
+                               "cached")
 
-  def _sample_frames(self, n, seed, temperature, num_frames, prefix, method):
+  def _sample_frames(self, n, seed, temperature, condition, num_frames, prefix, method):
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int32), num_frames)
     given = 0 if prefix is None else prefix.shape[0] // n
     if prefix is not None:
       prefix = tf.reshape(tf.cast(prefix, tf.int32), [n, given] + list(self.frame_shape))
     frames, prev, state = [], None, None
     for t in range(num_frames):
-      h, state = self._step(prev, state, n)
+      h, state = self._step(prev, state, n, condition)
       if t < given:
         frame = prefix[:, t]
       elif method == "cached":
@@ -214,7 +239,10 @@ class VideoPixelNetwork(LikelihoodModel):
     return {**super().get_config(), "video_shape": list(self.video_shape),
             "num_levels": self.num_levels, "encoder_filters": self.encoder_filters,
             "encoder_layers": self.encoder_layers, "lstm_filters": self.lstm_filters,
-            "decoder_filters": self.decoder_filters, "decoder_layers": self.decoder_layers}
+            "decoder_filters": self.decoder_filters, "decoder_layers": self.decoder_layers,
+            "num_classes": self.num_classes,
+            "condition_shape": None if self.condition_shape is None else list(
+                self.condition_shape)}
 
 
 FAMILY = ModelFamily(
