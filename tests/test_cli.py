@@ -65,8 +65,8 @@ def mnist_dir(tmp_path):
     (["train", "--lr", "nan"], "expected a positive number"),
     (["train", "glow", "--levels", "0"], "--levels: sizes must be positive"),
     (["train", "--resume", "--out", "/nonexistent/run"], "no run to resume"),
-    (["sample", "/nonexistent/run"], "No tfgen run at '/nonexistent/run'"),
-    (["evaluate", "/nonexistent/run"], "No tfgen run"),
+    (["sample", "/nonexistent/run"], "'/nonexistent/run' is neither a tfgen run"),
+    (["evaluate", "/nonexistent/run"], "nor an export (NAME/VERSION/saved_model.pb"),
     (["export", "/nonexistent/run"], "the following arguments are required: --to"),
     (["bogus"], "invalid choice: 'bogus'"),
     (["train", "vqvae_prior"], "pass --vqvae RUN"),
@@ -147,6 +147,21 @@ def test_image_run_train_sample_evaluate_export_resume(tmp_path, mnist_dir, caps
   loaded = tf.saved_model.load(str(tmp_path / "served" / "1"))
   x = tf.constant(np.zeros([2, 28, 28, 1], np.int32))
   assert loaded.signatures["serving_default"](x=x)["bits_per_dim"].shape == (2,)
+
+  # The export alone samples and evaluates, as the run does.
+  code, out, err = _run(["sample", tmp_path / "served", "--n", 4, "--temperature", 0.5],
+                        capsys)
+  assert code == 0 and "to ./sample.png" in out, err
+  assert os.path.exists("sample.png") and not (tmp_path / "served" / "sample.png").exists()
+  served = tf.io.decode_png(tf.io.read_file("sample.png")).numpy()
+  np.testing.assert_array_equal(served, tf.io.decode_png(tf.io.read_file(
+      str(tmp_path / "grid.png"))).numpy())                       # same seed, same grid
+  code, out, err = _run(["evaluate", tmp_path / "served" / "1", "--data-dir", mnist_dir],
+                        capsys)
+  assert code == 0, err
+  assert abs(float(out.split(": ")[-1].split()[0]) - bpd) < 0.05
+  code, _, err = _run(["export", tmp_path / "served", "--to", tmp_path / "again"], capsys)
+  assert code == 2 and "already an export" in err
 
 
 @pytest.mark.parametrize("model, size", [

@@ -606,14 +606,9 @@ class LikelihoodModel(GenerativeModel):
 
   def describe(self, result, spec=None):
     """``"1.2345 bits/dim (0.8557 nats/dim; 123.4 nats per image)"``."""
-    kind = getattr(spec, "kind", "image")
-    unit = {"image": "image", "video": "video", "audio": "window", "text": "window"}.get(kind,
-                                                                                "example")
-    per = self.dimension_name or {"image": "dim", "audio": "sample", "text": "char"}.get(kind,
-                                                                                        "dim")
-    bpd = result["bits_per_dim"]
-    return (f"{bpd:.4f} bits/{per} ({bpd * math.log(2):.4f} nats/{per}; {result['loss']:.1f} "
-            f"nats per {unit})")
+    from tfgen.export.loaded import describe_likelihood
+    return describe_likelihood(result, getattr(spec, "kind", "image"), self.dimension_name)
+
   def log_prob(self, x, condition=None, *, training=False, labels=_MISSING, **options):
     """Per-example log-likelihood (nats) of discrete data ``x``, shape ``[batch]``."""
     condition = deprecated_alias(condition, labels, "labels", "condition", "log_prob")

@@ -324,7 +324,8 @@ def cmd_train(args):
   elif not args.no_export:
     from tfgen import export
     shutil.rmtree(os.path.join(args.out, "saved_model"), ignore_errors=True)
-    exported = export.save(model, os.path.join(args.out, "saved_model"), version=1)
+    exported = export.save(model, os.path.join(args.out, "saved_model"), version=1,
+                           metadata=_export_metadata(family, config, model))
   config.update(status="stopped on a non-finite step" if failed else "finished",
                 test={k: float(v) for k, v in result.items()},
                 train_seconds=round(time.time() - start, 1))
@@ -340,17 +341,38 @@ def cmd_train(args):
 
 
 def _load_run(path):
-  from tfgen import runs
-  return _user(runs.load_model, path)
+  """``(model, family name, dataset spec, config)`` of a run folder, or of an
+  export (a SavedModel folder with tfgen's metadata: the model is then its
+  served graph, and ``config`` holds what the metadata say of the data)."""
+  from tfgen import data, export, runs
+  if not os.path.isfile(runs.config_path(path)):
+    if export.version_dir(path) is None:
+      raise UsageError(f"{path!r} is neither a tfgen run (RUN/config.json, written by `tfgen "
+                       "train`) nor an export (NAME/VERSION/saved_model.pb, written by "
+                       "`tfgen export`)")
+    model = _user(export.Exported, path)
+    config = {"data": model.metadata["data"], "data_dir": None,
+              "window": model.metadata.get("window"), "export": model.path}
+    return model, model.name, _user(data.info, config["data"]), config
+  model, family, spec, config = _user(runs.load_model, path)
+  return model, family.name, spec, config
+
+
+def _export_metadata(family, config, model):
+  """What an export records of its run (``assets.extra/tfgen.json``)."""
+  return {"model": family.name, "data": config["data"], "window": config.get("window"),
+          "uses_labels": bool(model.uses_labels)}
 
 
 def cmd_sample(args):
   from tfgen.training.render import EXTENSIONS, write_samples
-  model, _, spec, _ = _load_run(args.run)
+  model, _, spec, config = _load_run(args.run)
   if not model.can_sample:
     raise UsageError(f"{args.run!r}: {type(model).__name__} does not sample on its own: "
                      f"{model.cannot_sample_reason}")
-  out = args.out or os.path.join(args.run, "sample" + EXTENSIONS[spec.kind])
+  # An export's folder belongs to TF Serving: its samples go to the current folder.
+  out = args.out or os.path.join("." if "export" in config else args.run,
+                                 "sample" + EXTENSIONS[spec.kind])
   if os.path.splitext(out)[1].lower() != EXTENSIONS[spec.kind]:
     raise UsageError(f"{spec.kind} samples are written as {EXTENSIONS[spec.kind]} files, "
                      f"got --out {out!r}")
@@ -388,7 +410,7 @@ def cmd_evaluate(args):
   model.compile()
   if args.steps:
     ds = ds.take(args.steps)
-  result = model.evaluate(ds, verbose=0, return_dict=True)
+  result = _user(model.evaluate, ds, verbose=0, return_dict=True)
   report = f"{args.run} on {config['data']} {args.split}: {model.describe(result, spec)}"
   if not all(math.isfinite(v) for v in result.values()):
     print(f"tfgen evaluate: error: {report}: the result is not finite (the model is "
@@ -400,12 +422,17 @@ def cmd_evaluate(args):
 
 def cmd_export(args):
   from tfgen import export
-  model, family, _, config = _load_run(args.run)
+  from tfgen import runs
+  if not os.path.isfile(runs.config_path(args.run)) and export.version_dir(args.run):
+    raise UsageError(f"{args.run!r} is already an export; `tfgen export` takes a run folder")
+  model, family_name, _, config = _load_run(args.run)
   if config.get("status") != "finished" and not args.force:
     raise UsageError(f"{args.run!r} did not finish cleanly (status: "
                      f"{config.get('status', 'unknown')}); export it anyway with --force")
-  path = _user(export.save, model, args.to, version=args.version)
-  print(f"tfgen: exported {family.name} to {path} (signatures: "
+  from tfgen import models
+  path = _user(export.save, model, args.to, version=args.version,
+               metadata=_export_metadata(models.family(family_name), config, model))
+  print(f"tfgen: exported {family_name} to {path} (signatures: "
         f"{', '.join(model.serving_functions())}); serve with: tensorflow_model_server "
         f"--model_base_path={os.path.abspath(args.to)}")
   return 0

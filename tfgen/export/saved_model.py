@@ -6,6 +6,7 @@ load it: no tfgen, TensorFlow Probability or Keras objects are saved, and
 sampling uses stateless random ops seeded by the request.
 """
 
+import json
 import os
 import re
 import shutil
@@ -104,7 +105,7 @@ def _clean_stale_staging(base):
       shutil.rmtree(os.path.join(base, name), ignore_errors=True)
 
 
-def save(model, path, version=None):
+def save(model, path, version=None, metadata=None):
   """Exports ``model`` to ``path/<version>/`` and returns that directory.
 
   ``version`` defaults to one more than the largest existing version; an
@@ -124,7 +125,10 @@ def save(model, path, version=None):
     (``x`` → ``z``) and ``decode`` (``z`` → ``x``).
 
   One warm-up request per signature is written to
-  ``assets.extra/tf_serving_warmup_requests``.
+  ``assets.extra/tf_serving_warmup_requests``. ``metadata`` (a JSON-able
+  dict; ``tfgen export`` gives the family and the dataset) goes to
+  ``assets.extra/tfgen.json``, so that :class:`tfgen.export.Exported` (and
+  ``tfgen sample`` / ``evaluate``) can use the export without its run.
 
   Raises:
     ValueError: not a tfgen model, an existing or bad version, or a model
@@ -146,6 +150,14 @@ def save(model, path, version=None):
   target = os.path.join(path, str(version))
   if os.path.exists(target):
     raise ValueError(f"{target!r} already exists; exports are never overwritten.")
+  if metadata is not None:
+    if not isinstance(metadata, dict):
+      raise ValueError(f"`metadata` must be a dict, got {type(metadata).__name__}.")
+    try:
+      metadata = json.dumps({"dimension_name": getattr(model, "dimension_name", None),
+                             **metadata}, indent=2)
+    except (TypeError, ValueError) as e:
+      raise ValueError(f"`metadata` must be JSON-serialisable: {e}") from None
   servable = _Servable(model)  # the model may refuse: before anything is written
   try:
     os.makedirs(path, exist_ok=True)
@@ -157,6 +169,9 @@ def save(model, path, version=None):
     tf.saved_model.save(servable, staging, signatures=dict(servable._fns))
     _write_warmup(staging, os.path.basename(os.path.normpath(path)),
                   list(servable._warmups.items()))
+    if metadata is not None:
+      with open(os.path.join(staging, "assets.extra", "tfgen.json"), "w") as f:
+        f.write(metadata)
     os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes 0700; serve as other users can
     for _ in range(100):
       try:
