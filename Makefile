@@ -4,7 +4,7 @@ PY ?= .venv/bin/python
 MINUTES ?= 10
 SEQ_MINUTES ?= 3
 
-.PHONY: bench test
+.PHONY: bench test zoo
 bench:
 	$(PY) bench/training_throughput.py
 	$(PY) bench/quality_budget.py --minutes $(MINUTES)
@@ -20,3 +20,8 @@ bench:
 
 test:
 	$(PY) -m pytest
+
+# The pretrained models in saved_models/ (about an hour on 2 CPU cores; each
+# run exports the next version, cards in saved_models/NAME/MODEL_CARD.md).
+zoo:
+	$(PY) bench/zoo.py --parallel

@@ -4,11 +4,12 @@ Run: .venv/bin/python bench/parallel_and_video.py [--minutes 4]
 
 - parallel_wavenet: a WaveNet teacher (demo size: 2 stacks of 8 layers, 32
   channels) trained ``--minutes`` on speech, then a Parallel WaveNet student
-  (4 IAF flows of 6, 6, 6, 8 layers, 32 channels) distilled from it for
-  ``--minutes``. Generation of one second at 8 kHz, both compiled (the
-  teacher's cached Fast-WaveNet loop, the student's one pass per flow),
-  best of 3 after a warm-up; the teacher's bits per sample on its own
-  samples against on the student's; the student's KL before and after.
+  (4 IAF flows of 6, 6, 6, 8 layers, 32 channels), and a smaller one (4, 4,
+  4, 4), each distilled from it for ``--minutes``. Generation of one second
+  at 8 kHz, both compiled (the teacher's cached Fast-WaveNet loop, the
+  student's one pass per flow), best of 3 after a warm-up; the teacher's
+  bits per sample on its own samples against on each student's; each
+  student's KL before and after.
   WAVs of both go to bench/out/.
 - multiscale: MultiscalePixelCNN against the Gated PixelCNN on Fashion-MNIST
   (256 levels), each trained ``--minutes``: test bits/dim (2,000 test
@@ -33,10 +34,15 @@ from common import fit_for, param_count, record, timed  # noqa: E402
 OUT = os.path.join(HERE, "out")
 
 
+#: Students distilled from the one teacher: the flows' layer counts (32 channels).
+STUDENTS = {"student": (6, 6, 6, 8), "small_student": (4, 4, 4, 4)}
+
+
 def parallel_wavenet(minutes):
   import numpy as np
   from tfgen import audio, data
   from tfgen.autoregressive import ParallelWaveNet, WaveNet
+  from tfgen.training import default_optimizer
   spec = data.info("speech")
   teacher = WaveNet.from_dataset(spec, num_layers_per_stack=8, num_stacks=2,
                                  residual_channels=32, skip_channels=64)
@@ -46,34 +52,38 @@ def parallel_wavenet(minutes):
   test = data.load("speech", "test", 16, window=window)
   teacher_test = float(teacher.evaluate(test.take(8), verbose=0, return_dict=True)[
       "bits_per_dim"])
-  student = ParallelWaveNet.from_dataset(spec, teacher=teacher, flow_layers=(6, 6, 6, 8),
-                                         channels=32)
-  from tfgen.training import default_optimizer
-  student.compile(default_optimizer(1e-3))
-  before = student.evaluate(test.take(4), verbose=0, return_dict=True)
-  student_steps = fit_for(student, train, minutes * 60)
-  after = student.evaluate(test.take(4), verbose=0, return_dict=True)
+  teacher_params = param_count(teacher)     # before a student freezes it
   length = spec.sample_rate
   teacher_s = timed(lambda: teacher.sample(1, length=length, seed=1).numpy(), repeat=3)
-  student_s = timed(lambda: student.sample(1, length=length, seed=1).numpy(), repeat=3)
-  # The teacher's bits per sample (from its receptive field on) on 4 seconds of each.
-  own = teacher.sample(4, length=4 * length, seed=2)
-  theirs = student.sample(4, length=4 * length, seed=2)
+  # The teacher's bits per sample on 4 seconds of its own samples and of each student's.
   bits = lambda x: float(np.mean(teacher.bits_per_dim(x)))
+  own = teacher.sample(4, length=4 * length, seed=2)
   os.makedirs(OUT, exist_ok=True)
-  for name, codes in (("teacher", own), ("student", theirs)):
+  audio.write_wav(os.path.join(OUT, "parallel_wavenet_teacher.wav"),
+                  audio.mu_law_decode(own[0]).numpy(), length)
+  out = {"teacher_steps": teacher_steps, "teacher_params": teacher_params,
+         "teacher_test_bits_per_sample": teacher_test, "teacher_generation_s": teacher_s,
+         "teacher_bits_on_teacher_samples": bits(own), "seconds_generated": 1.0,
+         "students": {}}
+  for name, layers in STUDENTS.items():
+    student = ParallelWaveNet.from_dataset(spec, teacher=teacher, flow_layers=layers,
+                                           channels=32)
+    student.compile(default_optimizer(1e-3))
+    before = student.evaluate(test.take(4), verbose=0, return_dict=True)
+    steps = fit_for(student, train, minutes * 60)
+    after = student.evaluate(test.take(4), verbose=0, return_dict=True)
+    student_s = timed(lambda: student.sample(1, length=length, seed=1).numpy(), repeat=3)
+    theirs = student.sample(4, length=4 * length, seed=2)
     audio.write_wav(os.path.join(OUT, f"parallel_wavenet_{name}.wav"),
-                    audio.mu_law_decode(codes[0]).numpy(), length)
-  out = {"teacher_steps": teacher_steps, "teacher_params": param_count(teacher),
-         "teacher_test_bits_per_sample": teacher_test,
-         "student_steps": student_steps, "student_params": param_count(student),
-         "student_kl_bits_before": float(before["kl"]), "student_kl_bits_after": float(after["kl"]),
-         "student_power_before": float(before["power"]), "student_power_after": float(after["power"]),
-         "teacher_generation_s": teacher_s, "student_generation_s": student_s,
-         "speedup": teacher_s / student_s, "seconds_generated": 1.0,
-         "teacher_bits_on_teacher_samples": bits(own),
-         "teacher_bits_on_student_samples": bits(theirs)}
-  print("parallel_wavenet", out, flush=True)
+                    audio.mu_law_decode(theirs[0]).numpy(), length)
+    out["students"][name] = {
+        "flow_layers": list(layers), "steps": steps, "params": param_count(student),
+        "kl_bits_before": float(before["kl"]), "kl_bits_after": float(after["kl"]),
+        "power_before": float(before["power"]), "power_after": float(after["power"]),
+        "generation_s": student_s, "speedup": teacher_s / student_s,
+        "teacher_bits_on_student_samples": bits(theirs)}
+    print("parallel_wavenet", name, out["students"][name], flush=True)
+  print("parallel_wavenet", {k: v for k, v in out.items() if k != "students"}, flush=True)
   return out
 
 

@@ -257,21 +257,22 @@ def _autoregressive_flows(r):
 def _parallel_and_video(r):
   rows, script = [], "`bench/parallel_and_video.py`"
   p = r.get("parallel_wavenet")
-  if p:
+  for name, st in sorted((p or {}).get("students", {}).items(), reverse=True):
     rows.append(("Parallel WaveNet: 1 s of 8 kHz speech, one sequence, compiled",
-                 "student (%.0fk params, %d steps distilled): %.3f s, real-time factor %.3f; "
-                 "KL to the teacher %.3f → %.3f bits/sample" % (
-                     p["student_params"] / 1e3, p["student_steps"], p["student_generation_s"],
-                     p["student_generation_s"] / p["seconds_generated"],
-                     p["student_kl_bits_before"], p["student_kl_bits_after"]),
+                 "%s (flows of %s layers, %.0fk params, %d steps distilled): %.3f s, "
+                 "real-time factor %.3f; KL to the teacher %.3f → %.3f bits/sample" % (
+                     name.replace("_", " "), "+".join(map(str, st["flow_layers"])),
+                     st["params"] / 1e3, st["steps"], st["generation_s"],
+                     st["generation_s"] / p["seconds_generated"], st["kl_bits_before"],
+                     st["kl_bits_after"]),
                  "teacher WaveNet's cached generation (%.0fk params, %d steps, %.3f test "
                  "bits/sample): %.3f s" % (
                      p["teacher_params"] / 1e3, p["teacher_steps"],
                      p["teacher_test_bits_per_sample"], p["teacher_generation_s"]),
                  "%.1f× faster (target 10×); the teacher's bits/sample on its own samples "
                  "%.3f, on the student's %.3f" % (
-                     p["speedup"], p["teacher_bits_on_teacher_samples"],
-                     p["teacher_bits_on_student_samples"]), script, r))
+                     st["speedup"], p["teacher_bits_on_teacher_samples"],
+                     st["teacher_bits_on_student_samples"]), script, r))
   m = r.get("multiscale")
   if m:
     a, b = m["multiscale_pixelcnn"], m["gated_pixelcnn"]

@@ -63,6 +63,7 @@ def mnist_dir(tmp_path):
     (["train", "glow", "--data", "speech"], "glow models image data"),
     (["train", "glow", "--data", "binarized_mnist"], "use pixelcnn, gated_pixelcnn or made"),
     (["train", "--lr", "nan"], "expected a positive number"),
+    (["train", "--max-minutes", "0"], "--max-minutes: expected a positive number"),
     (["train", "glow", "--levels", "0"], "--levels: sizes must be positive"),
     (["train", "--resume", "--out", "/nonexistent/run"], "no run to resume"),
     (["sample", "/nonexistent/run"], "'/nonexistent/run' is neither a tfgen run"),

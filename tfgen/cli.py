@@ -217,7 +217,8 @@ def cmd_train(args):
   import numpy as np
   from tfgen import data, models, runs
   from tfgen._keras import keras
-  from tfgen.training import SampleSummaries, default_optimizer, get_strategy, resumable
+  from tfgen.training import (SampleSummaries, TimeBudget, default_optimizer, get_strategy,
+                              resumable)
   from tfgen.training.checkpoint import check_backup
   from tfgen.training.precision import slow_bfloat16_reason
   from tfgen.training.render import EXTENSIONS, write_samples
@@ -251,6 +252,10 @@ def cmd_train(args):
   if config.get("mixed_precision"):
     keras.mixed_precision.set_global_policy("mixed_" + config["mixed_precision"])
   strategy = _user(get_strategy, args.strategy)
+  import tensorflow as tf
+  if args.max_minutes and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+    raise UsageError("--max-minutes reads one process's clock; workers of a multiworker run "
+                     "could stop on different steps (use --epochs / --steps-per-epoch)")
   with strategy.scope():
     if previous is not None:
       model = _user(family.from_config, previous["model_config"])
@@ -286,6 +291,9 @@ def cmd_train(args):
   shown = dict(num_levels=spec.num_levels, sample_rate=spec.sample_rate or 8000)
   callbacks = resumable(args.out) + [
       keras.callbacks.TensorBoard(os.path.join(args.out, "logs"), write_graph=False)]
+  budget = TimeBudget(args.max_minutes) if args.max_minutes else None
+  if budget:
+    callbacks.append(budget)
   if model.can_sample:
     callbacks.append(SampleSummaries(os.path.join(args.out, "logs", "samples"),
                                      lambda epoch: sample(n_logged, 0.7, (config["seed"], epoch)),
@@ -303,6 +311,11 @@ def cmd_train(args):
             validation_data=test, validation_steps=validation_steps, callbacks=callbacks,
             verbose=args.verbose)
   failed = int(model.nonfinite_steps.numpy()) > 0
+  config["steps_trained"] = int(model.optimizer.iterations.numpy())
+  if budget and budget.stopped_early:
+    print(f"tfgen train: --max-minutes {args.max_minutes:g} reached after "
+          f"{config['steps_trained']} steps", flush=True)
+    config["stopped_by_time_budget"] = True
   if failed:
     print("tfgen train: warning: a non-finite loss or gradient stopped training; the model "
           "keeps the weights of the last good step", file=sys.stderr)
@@ -517,6 +530,9 @@ def parser():
   t.add_argument("--data-dir", help="folder (or text file) with the dataset's files")
   t.add_argument("--epochs", type=_positive_int, default=3, help="default: 3")
   t.add_argument("--steps-per-epoch", type=_positive_int, default=200, help="default: 200")
+  t.add_argument("--max-minutes", type=_positive_float,
+                 help="stop training after this many minutes of wall-clock time (the "
+                      "epoch in progress ends early; then test, samples and export as usual)")
   t.add_argument("--batch-size", type=_at_most(MAX_BATCH), default=64,
                  help=f"global batch (default 64, at most {MAX_BATCH})")
   t.add_argument("--lr", type=_positive_float, default=1e-3, help="Adam learning rate (1e-3)")

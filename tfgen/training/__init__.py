@@ -6,5 +6,6 @@ from tfgen.training.grid import image_grid, write_png
 from tfgen.training.optimizers import default_optimizer
 from tfgen.training.strategy import get_strategy
 from tfgen.training.summaries import SampleSummaries
+from tfgen.training.time_budget import TimeBudget
 
-__all__ = ["SampleSummaries", "StopOnNonFinite", "bits_per_dim", "default_optimizer", "get_strategy", "image_grid", "resumable", "write_png"]
+__all__ = ["SampleSummaries", "StopOnNonFinite", "TimeBudget", "bits_per_dim", "default_optimizer", "get_strategy", "image_grid", "resumable", "write_png"]
