@@ -87,6 +87,28 @@ def parallel_wavenet(minutes):
   return out
 
 
+def parallel_wavenet_speed(minutes=None):
+  """Generation time alone, teacher against each student, at the sizes of
+  :func:`parallel_wavenet`, untrained (the work done does not depend on the
+  weights): for a quiet machine, without the training that comes first."""
+  from tfgen import data
+  from tfgen.autoregressive import ParallelWaveNet, WaveNet
+  spec = data.info("speech")
+  teacher = WaveNet.from_dataset(spec, num_layers_per_stack=8, num_stacks=2,
+                                 residual_channels=32, skip_channels=64)
+  length = spec.sample_rate
+  out = {"teacher_generation_s": timed(
+      lambda: teacher.sample(1, length=length, seed=1).numpy(), repeat=5), "students": {}}
+  for name, layers in STUDENTS.items():
+    student = ParallelWaveNet.from_dataset(spec, teacher=teacher, flow_layers=layers,
+                                           channels=32)
+    s = timed(lambda: student.sample(1, length=length, seed=1).numpy(), repeat=5)
+    out["students"][name] = {"flow_layers": list(layers), "generation_s": s,
+                             "speedup": out["teacher_generation_s"] / s}
+  print("parallel_wavenet_speed", out, flush=True)
+  return out
+
+
 def multiscale(minutes):
   import numpy as np
   from tfgen import data
@@ -139,10 +161,14 @@ def video(minutes):
 def main(argv=None):
   p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   p.add_argument("--minutes", type=float, default=4.0)
-  p.add_argument("--part", choices=["all", "parallel_wavenet", "multiscale", "video"],
-                 default="all")
+  p.add_argument("--part", choices=["all", "parallel_wavenet", "parallel_wavenet_speed",
+                                     "multiscale", "video"], default="all",
+                 help="one part (the others keep their recorded results); "
+                      "parallel_wavenet_speed is not part of all")
   args = p.parse_args(argv)
   parts = {"parallel_wavenet": parallel_wavenet, "multiscale": multiscale, "video": video}
+  if args.part == "parallel_wavenet_speed":
+    parts["parallel_wavenet_speed"] = parallel_wavenet_speed
   result = {"minutes": args.minutes}
   if args.part != "all":
     import json
@@ -150,7 +176,8 @@ def main(argv=None):
     with open(RESULTS) as f:
       old = json.load(f).get("parallel_and_video", {})
     old.pop("machine", None), old.pop("date", None)
-    result = {**old, "minutes": args.minutes, args.part: parts[args.part](args.minutes)}
+    minutes = old.get("minutes", args.minutes) if args.part.endswith("_speed") else args.minutes
+    result = {**old, "minutes": minutes, args.part: parts[args.part](args.minutes)}
   else:
     for name, fn in parts.items():
       result[name] = fn(args.minutes)
