@@ -321,12 +321,27 @@ def _stock_optimizer(r):
            "worst gap %+.3f bits/dim (target ≤ 0.15)" % gap, "`bench/stock_optimizer.py`", r)]
 
 
+def _first_step(r):
+  fams = r["families"]
+  ok = {n: f for n, f in fams.items() if "first_step_s" in f}
+  glow = ok.get("glow")
+  others = ", ".join("%s %.1f" % (n, f["first_step_s"]) for n, f in ok.items() if n != "glow")
+  return [("Time to the first training step: demo size, batch 16, a fresh process (tracing, "
+           "graph optimisation and the step)",
+           "`Glow` (demo): %.1f s (a warm step: %.3f s)" % (
+               glow["first_step_s"], glow["warm_step_s"]) if glow else "",
+           "other families, s: " + others,
+           "Glow %s the 5 s target" % ("meets" if glow and glow["first_step_s"] <= 5 else
+                                       "misses"), "`bench/first_step.py`", r)]
+
+
 RENDERERS = {"training_throughput": _throughput, "training_throughput_jit": _throughput,
              "quality_budget": _quality, "pixelcnn_sampling": _pixelcnn,
              "wavenet_generation": _wavenet, "sequence_throughput": _sequence_throughput,
              "sequence_sampling": _sequence_sampling, "sequence_quality": _sequence_quality,
              "vqvae": _vqvae, "autoregressive_flows": _autoregressive_flows,
-             "parallel_and_video": _parallel_and_video, "stock_optimizer": _stock_optimizer}
+             "parallel_and_video": _parallel_and_video, "stock_optimizer": _stock_optimizer,
+             "first_step": _first_step}
 
 
 def describe_machine(m):
