@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 from tests.conftest import perturb
+from tfgen._keras import keras
 from tfgen import data
 from tfgen.autoregressive import NADE
 from tfgen.training import default_optimizer
@@ -72,7 +73,7 @@ def test_bad_arguments():
 
 
 def test_nats_fall_on_binarized_fashion_mnist(fmnist_available):
-  tf.keras.utils.set_random_seed(0)
+  keras.utils.set_random_seed(0)
   m = NADE((28, 28, 1), hidden_units=64)
   m.compile(default_optimizer(3e-3))
   test = data.load("binarized_fashion_mnist", "test", 500, take=1000)

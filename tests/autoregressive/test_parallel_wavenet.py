@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 
 from tests.conftest import perturb
+from tfgen._keras import keras
 from tfgen import audio, data
 from tfgen.autoregressive import ParallelWaveNet, WaveNet
 from tfgen.training import default_optimizer
@@ -121,7 +122,7 @@ def test_config_round_trip_keeps_the_teacher():
 @pytest.mark.slow
 def test_distillation_learns_on_real_speech():
   """A small teacher trained on speech; the student's KL to it falls."""
-  tf.keras.utils.set_random_seed(0)
+  keras.utils.set_random_seed(0)
   train = data.load("speech", "train", 8, window=512, repeat=True, seed=0)
   teacher = WaveNet(6, 1, 16, 16, 32, loss_start=63, sample_rate=8000)
   teacher.compile(default_optimizer(3e-3))

@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from tests.conftest import run_tensorflow_only
+from tfgen._keras import keras
 from tfgen import data, export
 from tfgen.classifiers import RevNet
 from tfgen.training import default_optimizer
@@ -40,7 +41,7 @@ def test_residual_baseline_has_the_same_depth():
 
 
 def test_learns_fashion_mnist(fmnist_available):
-  tf.keras.utils.set_random_seed(0)
+  keras.utils.set_random_seed(0)
   m = RevNet((28, 28, 1), stages=[1, 1], channels=16)
   m.compile(default_optimizer(2e-3))
   test = data.load("fashion_mnist", "test", 500, labels=True, take=1000)

@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from tests.conftest import brute_force_log_det
+from tfgen._keras import keras
 from tfgen import data
 from tfgen.bijectors import InverseAutoregressive, MaskedAutoregressive
 from tfgen.flows import IAF, MAF, autoregressive_flow
@@ -118,7 +119,7 @@ def test_wrong_event_size_and_mixed_precision_are_refused(policy):
 
 
 def test_maf_bits_per_dim_fall_on_fashion_mnist(fmnist_available):
-  tf.keras.utils.set_random_seed(0)
+  keras.utils.set_random_seed(0)
   m = MAF((28, 28, 1), num_bijectors=2, hidden_units=[256])
   m.compile(default_optimizer(1e-3))
   test = data.load("fashion_mnist", "test", 250, take=500)

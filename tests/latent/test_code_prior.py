@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from tests.conftest import perturb
+from tfgen._keras import keras
 from tfgen import _validation, data
 from tfgen.autoregressive import PixelCNN, Transformer
 from tfgen.latent import VQVAE, CodePrior
@@ -123,7 +124,7 @@ def test_config_round_trip_rebuilds_both_stages():
 
 def test_bits_per_code_fall_on_cached_fashion_mnist_codes_and_the_vqvae_stays_frozen(
     fmnist_available):
-  tf.keras.utils.set_random_seed(0)
+  keras.utils.set_random_seed(0)
   vq = VQVAE((28, 28, 1), num_codes=32, code_dim=8, hidden_channels=16, num_residual_blocks=1)
   vq.compile(default_optimizer(2e-3))
   vq.fit(data.load("fashion_mnist", "train", 64, repeat=True, take=3000, seed=0),

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfgen._keras import keras
 from tfgen import data
 from tfgen.latent import VQVAE
 from tfgen.training import default_optimizer
@@ -118,7 +119,7 @@ def test_image_size_must_divide_by_four():
 
 
 def test_reconstruction_improves_on_fashion_mnist_and_codes_stay_in_use(fmnist_available):
-  tf.keras.utils.set_random_seed(0)
+  keras.utils.set_random_seed(0)
   vq = VQVAE((28, 28, 1), num_codes=64, code_dim=16, hidden_channels=32, num_residual_blocks=1)
   vq.compile(default_optimizer(2e-3))
   test = data.load("fashion_mnist", "test", 500, take=1000)
