@@ -14,8 +14,9 @@ exactly what ran:
 4. ``tfgen sample saved_models/NAME`` writes ``sample_vVERSION.png|wav``
    from the export.
 
-``saved_models/NAME/card.json`` keeps every version's numbers and
-``MODEL_CARD.md`` is written from it. ``--parallel`` trains the chosen
+``saved_models/NAME/card.json`` keeps every version's numbers;
+``MODEL_CARD.md`` and the README's table of pretrained models are written
+from it. ``--parallel`` trains the chosen
 models at once, each TensorFlow limited to one core's threads (on a 2-core
 machine, two models in the time of one).
 """
@@ -164,6 +165,38 @@ def model_card(name, card):
   return "\n".join(lines)
 
 
+README = os.path.join(ROOT, "README.md")
+_MARKS = ("<!-- zoo:start -->", "<!-- zoo:end -->")
+
+
+def readme_table():
+  """The README's table of shipped models, from every card.json (newest versions)."""
+  lines = ["| model | what | trained | test (whole split, through the export) |",
+           "|---|---|---|---|"]
+  for name in ENTRIES:
+    path = os.path.join(ZOO, name, "card.json")
+    if not os.path.exists(path):
+      continue
+    with open(path) as f:
+      card = json.load(f)
+    version = max(card["versions"], key=int)
+    v = card["versions"][version]
+    unit = "bits/sample" if ENTRIES[name]["extension"] == ".wav" else "bits/dim"
+    lines.append(f"| [`saved_models/{name}`](saved_models/{name}/MODEL_CARD.md) (v{version}) | "
+                 f"{ENTRIES[name]['about'].split(';')[0]}, {v['params'] / 1e6:.2f}M params | "
+                 f"{v['train_seconds'] / 60:.0f} min on {v['machine']['cpu_count']} CPU cores | "
+                 f"{v['test_bits']:.3f} {unit} |")
+  return "\n".join(lines) + "\n"
+
+
+def update_readme():
+  with open(README) as f:
+    text = f.read()
+  start, end = text.index(_MARKS[0]) + len(_MARKS[0]), text.index(_MARKS[1])
+  with open(README, "w") as f:
+    f.write(text[:start] + "\n" + readme_table() + text[end:])
+
+
 def main(argv=None):
   p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   p.add_argument("--only", help="comma-separated names (default: all): " + ", ".join(ENTRIES))
@@ -193,6 +226,7 @@ def main(argv=None):
     with open(os.path.join(RUNS, name + ".json"), "w") as f:
       json.dump([command, seconds], f)
     publish(name, command, seconds)
+  update_readme()
 
 
 if __name__ == "__main__":

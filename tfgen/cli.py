@@ -380,8 +380,9 @@ def _export_metadata(family, config, model):
 def cmd_sample(args):
   from tfgen.training.render import EXTENSIONS, write_samples
   model, _, spec, config = _load_run(args.run)
+  who = f"the {model.name} export" if "export" in config else type(model).__name__
   if not model.can_sample:
-    raise UsageError(f"{args.run!r}: {type(model).__name__} does not sample on its own: "
+    raise UsageError(f"{args.run!r}: {who} does not sample on its own: "
                      f"{model.cannot_sample_reason}")
   # An export's folder belongs to TF Serving: its samples go to the current folder.
   out = args.out or os.path.join("." if "export" in config else args.run,
@@ -396,11 +397,11 @@ def cmd_sample(args):
   options = {}
   if args.prime is not None:
     if "prime" not in model.sample_options():
-      raise UsageError(f"--prime: {type(model).__name__} takes no prime")
+      raise UsageError(f"--prime: {who} takes no prime")
     options["prime"] = args.prime
   if args.prompt is not None:
     if "prompt" not in model.sample_options():
-      raise UsageError(f"--prompt: {type(model).__name__} takes no prompt (a text-to-image "
+      raise UsageError(f"--prompt: {who} takes no prompt (a text-to-image "
                        "model does)")
     options["prompt"] = args.prompt
   samples = _user(_sample_fn(model, spec, length, **options), args.n, args.temperature,

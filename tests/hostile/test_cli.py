@@ -171,3 +171,21 @@ def test_a_run_that_met_a_non_finite_step_ships_nothing(tmp_path, capsys):
   assert not (tmp_path / "s").exists()
   code, out, err = _run(["export", run, "--to", tmp_path / "s", "--force"], capsys)
   assert code == 0 and (tmp_path / "s" / "1").exists(), err
+
+
+def test_damaged_and_foreign_exports(run, capsys):
+  served = run / "saved_model"                       # the export `tfgen train` wrote
+  meta = served / "1" / "assets.extra" / "tfgen.json"
+  assert json.loads(meta.read_text())["model"] == "glow"
+  _assert_one_line_exit_2(["sample", served, "--prime", "ab"], capsys,
+                          "the glow export takes no prime")
+  _assert_one_line_exit_2(["export", served, "--to", run / "again"], capsys, "already an export")
+  meta.write_text("{broken")
+  _assert_one_line_exit_2(["sample", served], capsys, "not readable tfgen metadata")
+  meta.unlink()
+  _assert_one_line_exit_2(["evaluate", served / "1"], capsys, "without tfgen's metadata")
+  meta.write_text(json.dumps({"model": "glow", "data": "mnist"}))
+  (served / "1" / "saved_model.pb").write_bytes(b"\x00garbage")
+  _assert_one_line_exit_2(["sample", served], capsys, "cannot be loaded")
+  (served / "7").mkdir()                              # a version folder with no SavedModel
+  _assert_one_line_exit_2(["sample", served / "7"], capsys, "neither a tfgen run")
