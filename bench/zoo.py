@@ -162,6 +162,7 @@ def model_card(name, card):
               f"- Wall time: {v['train_seconds'] / 60:.0f} min on {cpu}",
               f"- Parameters: {params}; training steps: {v.get('steps', 'not recorded')}",
               *([f"- Conditions: {v['conditions']}"] if v.get("conditions") else []),
+              *([f"- Looked at / listened to: {v['notes']}"] if v.get("notes") else []),
               f"- Test {unit}, whole test split, through the export: **{v['test_bits']:.4f}**",
               f"- Check subset (`tfgen evaluate saved_models/{name} --batch-size "
               f"{v['check']['batch_size']} --steps {v['check']['steps']}`, what the tests "
