@@ -38,14 +38,24 @@ OUT = os.path.join(HERE, "out")
 STUDENTS = {"student": (6, 6, 6, 8), "small_student": (4, 4, 4, 4)}
 
 
+def _teacher(spec):
+  """The WaveNet teacher of the Parallel WaveNet rows (demo size)."""
+  from tfgen.autoregressive import WaveNet
+  return WaveNet.from_dataset(spec, num_layers_per_stack=8, num_stacks=2, residual_channels=32,
+                              skip_channels=64)
+
+
+def _student(spec, teacher, layers):
+  from tfgen.autoregressive import ParallelWaveNet
+  return ParallelWaveNet.from_dataset(spec, teacher=teacher, flow_layers=layers, channels=32)
+
+
 def parallel_wavenet(minutes):
   import numpy as np
   from tfgen import audio, data
-  from tfgen.autoregressive import ParallelWaveNet, WaveNet
   from tfgen.training import default_optimizer
   spec = data.info("speech")
-  teacher = WaveNet.from_dataset(spec, num_layers_per_stack=8, num_stacks=2,
-                                 residual_channels=32, skip_channels=64)
+  teacher = _teacher(spec)
   window = teacher.default_window
   train = data.load("speech", "train", 16, window=window, repeat=True, seed=0)
   teacher_steps = fit_for(teacher, train, minutes * 60)
@@ -66,8 +76,7 @@ def parallel_wavenet(minutes):
          "teacher_bits_on_teacher_samples": bits(own), "seconds_generated": 1.0,
          "students": {}}
   for name, layers in STUDENTS.items():
-    student = ParallelWaveNet.from_dataset(spec, teacher=teacher, flow_layers=layers,
-                                           channels=32)
+    student = _student(spec, teacher, layers)
     student.compile(default_optimizer(1e-3))
     before = student.evaluate(test.take(4), verbose=0, return_dict=True)
     steps = fit_for(student, train, minutes * 60)
@@ -92,16 +101,13 @@ def parallel_wavenet_speed(minutes=None):
   :func:`parallel_wavenet`, untrained (the work done does not depend on the
   weights): for a quiet machine, without the training that comes first."""
   from tfgen import data
-  from tfgen.autoregressive import ParallelWaveNet, WaveNet
   spec = data.info("speech")
-  teacher = WaveNet.from_dataset(spec, num_layers_per_stack=8, num_stacks=2,
-                                 residual_channels=32, skip_channels=64)
+  teacher = _teacher(spec)
   length = spec.sample_rate
   out = {"teacher_generation_s": timed(
       lambda: teacher.sample(1, length=length, seed=1).numpy(), repeat=5), "students": {}}
   for name, layers in STUDENTS.items():
-    student = ParallelWaveNet.from_dataset(spec, teacher=teacher, flow_layers=layers,
-                                           channels=32)
+    student = _student(spec, teacher, layers)
     s = timed(lambda: student.sample(1, length=length, seed=1).numpy(), repeat=5)
     out["students"][name] = {"flow_layers": list(layers), "generation_s": s,
                              "speedup": out["teacher_generation_s"] / s}

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.test_bench import _bench_module
 from tfgen import cli, data
 
 ZOO = pathlib.Path(__file__).resolve().parent.parent / "saved_models"
@@ -50,10 +51,7 @@ def test_the_promised_models_ship_with_cards():
 
 
 def test_the_readme_table_is_generated_from_the_cards():
-  import importlib.util
-  spec = importlib.util.spec_from_file_location("bench_zoo", ZOO.parent / "bench" / "zoo.py")
-  zoo = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(zoo)
+  zoo = _bench_module("zoo")
   readme = (ZOO.parent / "README.md").read_text()
   assert zoo.readme_table() in readme, "run: .venv/bin/python -c 'import zoo; zoo.update_readme()'"
   for name in SHIPPED:

@@ -21,6 +21,17 @@ logger = logging.getLogger("tfgen")
 _MISSING = object()
 
 
+def describe_likelihood(result, kind="image", dimension_name=None):
+  """``"1.2345 bits/dim (0.8557 nats/dim; 123.4 nats per image)"`` for an
+  evaluation ``{"bits_per_dim", "loss"}`` of data of ``kind``."""
+  unit = {"image": "image", "video": "video", "audio": "window", "text": "window"}.get(
+      kind, "example")
+  per = dimension_name or {"image": "dim", "audio": "sample", "text": "char"}.get(kind, "dim")
+  bpd = result["bits_per_dim"]
+  return (f"{bpd:.4f} bits/{per} ({bpd * math.log(2):.4f} nats/{per}; {result['loss']:.1f} "
+          f"nats per {unit})")
+
+
 def bits_per_dim(log_prob, num_dims):
   """``−log₂ p(x) / D`` from a log-likelihood in nats."""
   return -log_prob / (num_dims * math.log(2.))
@@ -606,7 +617,6 @@ class LikelihoodModel(GenerativeModel):
 
   def describe(self, result, spec=None):
     """``"1.2345 bits/dim (0.8557 nats/dim; 123.4 nats per image)"``."""
-    from tfgen.export.loaded import describe_likelihood
     return describe_likelihood(result, getattr(spec, "kind", "image"), self.dimension_name)
 
   def log_prob(self, x, condition=None, *, training=False, labels=_MISSING, **options):

@@ -215,6 +215,7 @@ def _preview_batch(config, n=16):
 
 def cmd_train(args):
   import numpy as np
+  import tensorflow as tf
   from tfgen import data, models, runs
   from tfgen._keras import keras
   from tfgen.training import (SampleSummaries, TimeBudget, default_optimizer, get_strategy,
@@ -252,7 +253,6 @@ def cmd_train(args):
   if config.get("mixed_precision"):
     keras.mixed_precision.set_global_policy("mixed_" + config["mixed_precision"])
   strategy = _user(get_strategy, args.strategy)
-  import tensorflow as tf
   if args.max_minutes and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
     raise UsageError("--max-minutes reads one process's clock; workers of a multiworker run "
                      "could stop on different steps (use --epochs / --steps-per-epoch)")
@@ -338,7 +338,7 @@ def cmd_train(args):
     from tfgen import export
     shutil.rmtree(os.path.join(args.out, "saved_model"), ignore_errors=True)
     exported = export.save(model, os.path.join(args.out, "saved_model"), version=1,
-                           metadata=_export_metadata(family, config, model))
+                           metadata=_export_metadata(family.name, config, model))
   config.update(status="stopped on a non-finite step" if failed else "finished",
                 test={k: float(v) for k, v in result.items()},
                 train_seconds=round(time.time() - start, 1))
@@ -353,12 +353,15 @@ def cmd_train(args):
 # ---------------------------------------------------------------------------- other commands
 
 
-def _load_run(path):
-  """``(model, family name, dataset spec, config)`` of a run folder, or of an
-  export (a SavedModel folder with tfgen's metadata: the model is then its
-  served graph, and ``config`` holds what the metadata say of the data)."""
+def _load_run(path, exports=True):
+  """``(model, family name, dataset spec, config)`` of a run folder, or (if
+  ``exports``) of an export: a SavedModel folder with tfgen's metadata, whose
+  model is then its served graph, and whose ``config`` holds what the
+  metadata say of the data."""
   from tfgen import data, export, runs
   if not os.path.isfile(runs.config_path(path)):
+    if export.version_dir(path) is not None and not exports:
+      raise UsageError(f"{path!r} is already an export; `tfgen export` takes a run folder")
     if export.version_dir(path) is None:
       raise UsageError(f"{path!r} is neither a tfgen run (RUN/config.json, written by `tfgen "
                        "train`) nor an export (NAME/VERSION/saved_model.pb, written by "
@@ -371,9 +374,9 @@ def _load_run(path):
   return model, family.name, spec, config
 
 
-def _export_metadata(family, config, model):
+def _export_metadata(family_name, config, model):
   """What an export records of its run (``assets.extra/tfgen.json``)."""
-  return {"model": family.name, "data": config["data"], "window": config.get("window"),
+  return {"model": family_name, "data": config["data"], "window": config.get("window"),
           "uses_labels": bool(model.uses_labels)}
 
 
@@ -436,16 +439,12 @@ def cmd_evaluate(args):
 
 def cmd_export(args):
   from tfgen import export
-  from tfgen import runs
-  if not os.path.isfile(runs.config_path(args.run)) and export.version_dir(args.run):
-    raise UsageError(f"{args.run!r} is already an export; `tfgen export` takes a run folder")
-  model, family_name, _, config = _load_run(args.run)
+  model, family_name, _, config = _load_run(args.run, exports=False)
   if config.get("status") != "finished" and not args.force:
     raise UsageError(f"{args.run!r} did not finish cleanly (status: "
                      f"{config.get('status', 'unknown')}); export it anyway with --force")
-  from tfgen import models
   path = _user(export.save, model, args.to, version=args.version,
-               metadata=_export_metadata(models.family(family_name), config, model))
+               metadata=_export_metadata(family_name, config, model))
   print(f"tfgen: exported {family_name} to {path} (signatures: "
         f"{', '.join(model.serving_functions())}); serve with: tensorflow_model_server "
         f"--model_base_path={os.path.abspath(args.to)}")

@@ -2,21 +2,20 @@
 given a SavedModel folder (``saved_models/NAME`` or ``saved_models/NAME/VERSION``)
 instead of a run folder.
 
-Only TensorFlow is needed to run it: the model is the SavedModel's own
-graph (its ``sample`` and ``serving_default`` signatures), not a rebuilt
-Keras model. What the graph does not say (the dataset, and so how to write
+The model is the SavedModel's own graph (its ``sample`` and
+``serving_default`` signatures), not a rebuilt Keras model. What the graph does not say (the dataset, and so how to write
 and name samples) comes from ``assets.extra/tfgen.json``, which
 :func:`tfgen.export.save` writes when given ``metadata``.
 """
 
 import json
-import math
 import os
 import re
 
 import tensorflow as tf
 
 from tfgen import _validation
+from tfgen.base import GenerativeModel, describe_likelihood
 
 #: The metadata file, beside TF Serving's warm-up requests.
 METADATA = os.path.join("assets.extra", "tfgen.json")
@@ -40,17 +39,6 @@ def version_dir(path):
   return os.path.join(path, str(versions[-1])) if versions else None
 
 
-def describe_likelihood(result, kind="image", dimension_name=None):
-  """``"1.2345 bits/dim (0.8557 nats/dim; 123.4 nats per image)"`` for an
-  evaluation ``{"bits_per_dim", "loss"}`` of data of ``kind``."""
-  unit = {"image": "image", "video": "video", "audio": "window", "text": "window"}.get(
-      kind, "example")
-  per = dimension_name or {"image": "dim", "audio": "sample", "text": "char"}.get(kind, "dim")
-  bpd = result["bits_per_dim"]
-  return (f"{bpd:.4f} bits/{per} ({bpd * math.log(2):.4f} nats/{per}; {result['loss']:.1f} "
-          f"nats per {unit})")
-
-
 class Exported:
   """A tfgen export, loaded with TensorFlow alone, behind the few calls the CLI
   makes of a model: ``can_sample``, ``is_sequence``, ``sample_options()``,
@@ -65,7 +53,7 @@ class Exported:
       loaded (the message names the file).
   """
 
-  max_length = 1_000_000
+  max_length = GenerativeModel.max_length
 
   def __init__(self, path):
     self.path = version_dir(path)
