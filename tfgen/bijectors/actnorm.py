@@ -5,7 +5,7 @@ import logging
 import tensorflow as tf
 
 from tfgen import _validation
-from tfgen.bijectors.base import Bijector
+from tfgen.bijectors.base import Bijector, event_positions
 
 
 # A constant first batch (say, all-black images) has only dequantization noise
@@ -96,7 +96,7 @@ class ActNorm(Bijector):
     self._known_initialized = bool(self.initialized.numpy())
 
   def _positions(self, x):
-    return tf.cast(tf.reduce_prod(tf.shape(x)[-self._event_ndims:-1]), x.dtype)
+    return event_positions(x, self._event_ndims)
 
   def _forward(self, x):
     return x * tf.exp(self.log_scale) + self.shift

@@ -3,7 +3,7 @@
 import tensorflow as tf
 
 from tfgen import _validation
-from tfgen.bijectors.base import Bijector
+from tfgen.bijectors.base import Bijector, event_positions
 from tfgen._keras import keras
 
 
@@ -84,7 +84,7 @@ class InvertibleConv1x1(Bijector):
     return tf.reduce_sum(tf.math.log(tf.abs(tf.linalg.diag_part(r))))
 
   def _positions(self, x):
-    return tf.cast(tf.reduce_prod(tf.shape(x)[-self._event_ndims:-1]), x.dtype)
+    return event_positions(x, self._event_ndims)
 
   @staticmethod
   def _mix(x, matrix):

@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from tfgen import _validation
 from tfgen._keras import keras
+from tfgen.layers.channel_matmul import channel_matmul
 
 
 class ConvConditioner(keras.layers.Layer):
@@ -56,15 +57,22 @@ class ConvConditioner(keras.layers.Layer):
                                        [1, 1, 1, 1], [1, 1, 1, 1], "SAME")
     kernel = tf.cast(tf.reshape(self.conv_in.kernel, [-1, self.hidden_channels]),
                      self.compute_dtype)
-    return tf.nn.bias_add(tf.tensordot(patches, kernel, 1),
+    return tf.nn.bias_add(channel_matmul(patches, kernel),
                           tf.cast(self.conv_in.bias, self.compute_dtype))
+
+  def _conv_mid(self, h):
+    if not self.conv_mid.built:
+      return self.conv_mid(h)
+    dense = self.conv_mid
+    return tf.nn.bias_add(channel_matmul(h, tf.cast(dense.kernel, self.compute_dtype)),
+                          tf.cast(dense.bias, self.compute_dtype))
 
   def call(self, x, condition=None):
     h = self._conv_in(x)
     if condition is not None:
       h = h + self.condition_proj(condition)[:, None, None, :]
     h = keras.activations.relu(h)
-    h = keras.activations.relu(self.conv_mid(h))
+    h = keras.activations.relu(self._conv_mid(h))
     return self.conv_out(h)
 
   def get_config(self):

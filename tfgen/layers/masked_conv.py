@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from tfgen import _validation
 from tfgen._keras import keras
+from tfgen.layers.channel_matmul import channel_matmul
 
 MASK_TYPES = ("A", "B", "V")
 
@@ -137,7 +138,7 @@ class MaskedConv2D(keras.layers.Conv2D):
 
   def call(self, inputs):
     if self.kernel_size == (1, 1):  # a matmul over channels: faster to train on CPU
-      return self._finish(tf.tensordot(inputs, self.masked_kernel()[0, 0], 1))
+      return self._finish(channel_matmul(inputs, self.masked_kernel()[0, 0]))
     kernel, (rows, cols) = self._support()
     padded = tf.pad(inputs, [[0, 0], rows, cols, [0, 0]])
     return self._finish(tf.nn.conv2d(padded, kernel, 1, "VALID"))
