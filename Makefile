@@ -7,6 +7,9 @@ SEQ_MINUTES ?= 3
 .PHONY: bench test zoo
 bench:
 	$(PY) bench/training_throughput.py
+	$(PY) bench/training_throughput.py --isa avx2 --only tfgen_glow tfp_glow
+	$(PY) bench/step_profile.py
+	$(PY) bench/step_profile.py --isa avx2
 	$(PY) bench/quality_budget.py --minutes $(MINUTES)
 	$(PY) bench/pixelcnn_sampling.py
 	$(PY) bench/wavenet_generation.py
@@ -15,6 +18,7 @@ bench:
 	$(PY) bench/autoregressive_flows.py --minutes 4
 	$(PY) bench/parallel_and_video.py --minutes 4
 	$(PY) bench/stock_optimizer.py
+	$(PY) bench/first_step.py
 	$(PY) bench/report.py --readme
 	$(PY) bench/report.py
 

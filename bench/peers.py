@@ -18,7 +18,7 @@ tfb, tfd = tfp.bijectors, tfp.distributions
 SHAPE = (28, 28, 1)
 DIMS = 28 * 28
 MODELS = ("tfgen_glow", "tfgen_glow_bf16", "tfp_glow", "tfgen_realnvp", "tfgen_gated_pixelcnn",
-          "tfgen_gated_pixelcnn_bf16", "tfp_pixelcnn")
+          "tfgen_gated_pixelcnn_bf16", "tfgen_gated_pixelcnn_unet", "tfp_pixelcnn")
 
 
 def count(variables):
@@ -99,6 +99,13 @@ class Peer:
   def _tfgen_gated_pixelcnn(self, lr, jit_compile):
     from tfgen.autoregressive import PixelCNN
     self._keras(PixelCNN(SHAPE, filters=96, num_layers=6, gated=True), lr, jit_compile)
+
+  def _tfgen_gated_pixelcnn_unet(self, lr, jit_compile):
+    # downsample=2: gated blocks at 28, 14 and 7 px, as tfd.PixelCNN's
+    # num_hierarchies=2; 64 filters x 2 blocks per resolution matches its size.
+    from tfgen.autoregressive import PixelCNN
+    self._keras(PixelCNN(SHAPE, filters=64, num_layers=2, gated=True, downsample=2), lr,
+                jit_compile)
 
   def _tfgen_gated_pixelcnn_bf16(self, lr, jit_compile):
     self._bf16(self._tfgen_gated_pixelcnn, lr, jit_compile)

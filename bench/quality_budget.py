@@ -67,10 +67,17 @@ def main():
       print(f"{name}: failed\n{out.stderr[-2000:]}", flush=True)
       continue
     r = json.loads(out.stdout.strip().splitlines()[-1])
-    results["models"][name] = r
+    results["models"][name] = dict(r, date=time.strftime("%Y-%m-%d"))
     print(f"{name:<22} {r['params']:>9,} params  {r['steps']:5d} steps in {args.minutes:g} min  "
           f"test {r['test_bits_per_dim']:.3f} bits/dim"
           + ("" if r["all_steps_finite"] else "  (went NON-FINITE)"), flush=True)
+  if args.only:  # a subset replaces its rows and keeps the others' (same budget only)
+    from common import RESULTS
+    if os.path.exists(RESULTS):
+      with open(RESULTS) as f:
+        old = json.load(f).get("quality_budget", {})
+      if old.get("minutes") == args.minutes:
+        results["models"] = {**old.get("models", {}), **results["models"]}
   record("quality_budget", results)
 
 

@@ -42,6 +42,7 @@ LABELS = {"tfgen_glow": "tfgen `Glow`", "tfgen_glow_bf16": "tfgen `Glow`, `mixed
           "tfp_glow": "`tfb.Glow`", "tfgen_realnvp":
           "tfgen `RealNVP`", "tfgen_gated_pixelcnn": "tfgen Gated `PixelCNN`",
           "tfgen_gated_pixelcnn_bf16": "tfgen Gated `PixelCNN`, `mixed_bfloat16`",
+          "tfgen_gated_pixelcnn_unet": "tfgen Gated `PixelCNN(downsample=2)`",
           "tfp_pixelcnn": "`tfd.PixelCNN`"}
 
 
@@ -56,13 +57,16 @@ def _throughput(r):
   rows = []
   for ours, theirs in (("tfgen_glow", "tfp_glow"), ("tfgen_glow_bf16", "tfp_glow"),
                        ("tfgen_gated_pixelcnn", "tfp_pixelcnn"),
-                       ("tfgen_gated_pixelcnn_bf16", "tfp_pixelcnn")):
+                       ("tfgen_gated_pixelcnn_bf16", "tfp_pixelcnn"),
+                       ("tfgen_gated_pixelcnn_unet", "tfp_pixelcnn")):
     if ours in r["models"] and theirs in r["models"]:
       a = dict(r["models"][ours], name=ours)
       b = dict(r["models"][theirs], name=theirs)
       bf16 = ours.endswith("_bf16")
-      rows.append(("Training throughput, batch %d, Adam 1e-3%s (%s matmul peak %.0f GFLOP/s)" % (
-          a["batch"], ", XLA" if a["jit_compile"] else "", "bfloat16" if bf16 else "float32",
+      rows.append(("Training throughput, batch %d, Adam 1e-3%s%s (%s matmul peak %.0f GFLOP/s)" % (
+          a["batch"], ", XLA" if a["jit_compile"] else "",
+          ", **AVX2-only CPU emulated** (oneDNN capped at AVX2, TF's oneDNN rewrites off)"
+          if r.get("isa") == "avx2" else "", "bfloat16" if bf16 else "float32",
           r["matmul_peak_gflops" + ("_bf16" if bf16 else "")]),
           _speed(a), _speed(b), "%.2f× the images/s" % r[f"{ours}_vs_{theirs}"],
           "`bench/training_throughput.py`", r))
@@ -76,9 +80,12 @@ def _quality(r):
         LABELS.get(name, name), m["params"] / 1e6, m["test_bits_per_dim"], m["steps"],
         "" if m["all_steps_finite"] else ", **loss went NaN/Inf**")
     ours = name.startswith("tfgen")
+    # Rows re-run on their own (--only) carry their own date: a shared VM's
+    # speed changes between days, so only rows of one date compare steps.
     rows.append(("Test bits/dim after %g min of training (%d test images)" % (
         r["minutes"], m["test_images"]), text if ours else "", "" if ours else text,
-        "%.3f" % m["test_bits_per_dim"], "`bench/quality_budget.py`", r))
+        "%.3f" % m["test_bits_per_dim"], "`bench/quality_budget.py`",
+        dict(r, date=m.get("date", r["date"]))))
   return rows
 
 
@@ -321,6 +328,19 @@ def _stock_optimizer(r):
            "worst gap %+.3f bits/dim (target ≤ 0.15)" % gap, "`bench/stock_optimizer.py`", r)]
 
 
+def _step_profile(r):
+  rows = []
+  for name, m in r["models"].items():
+    top = ", ".join("%s %.0f%%" % (op, 100 * t["share"])
+                    for op, t in list(m["by_op_type"].items())[:4])
+    text = "%s: %.2f s/step profiled; op time by type: %s" % (LABELS.get(name, name), m["step_s"], top)
+    ours = name.startswith("tfgen")
+    rows.append(("Where a Glow training step's time goes, batch 64 (TF profiler)%s" % (
+        ", AVX2-only CPU emulated" if r.get("isa") == "avx2" else ""),
+        text if ours else "", "" if ours else text, "", "`bench/step_profile.py`", r))
+  return rows
+
+
 def _first_step(r):
   fams = r["families"]
   ok = {n: f for n, f in fams.items() if "first_step_s" in f}
@@ -338,6 +358,8 @@ def _first_step(r):
 
 
 RENDERERS = {"training_throughput": _throughput, "training_throughput_jit": _throughput,
+             "training_throughput_avx2": _throughput, "step_profile": _step_profile,
+             "step_profile_avx2": _step_profile,
              "quality_budget": _quality, "pixelcnn_sampling": _pixelcnn,
              "wavenet_generation": _wavenet, "sequence_throughput": _sequence_throughput,
              "sequence_sampling": _sequence_sampling, "sequence_quality": _sequence_quality,

@@ -63,3 +63,21 @@ def test_the_keras_gpt_baseline_matches_tfgen_transformer_parameters():
   import numpy as np
   x = np.random.default_rng(0).integers(0, 256, size=(2, 16))
   assert theirs(x).shape == (2, 16, 256) and ours.log_prob(x).shape == (2,)
+
+
+def test_step_profile_sums_the_traced_ops_by_type(tmp_path):
+  import tensorflow as tf
+  profile = _bench_module("step_profile")
+  a = tf.random.normal([256, 256])
+  f = tf.function(lambda a: tf.reduce_sum(tf.sin(a @ a)))
+  f(a)
+  tf.profiler.experimental.start(str(tmp_path))
+  for _ in range(3):
+    f(a).numpy()
+  tf.profiler.experimental.stop()
+  times = profile.op_times(str(tmp_path))
+  # oneDNN's graph rewrite (on by default on x86) names it _MklMatMul.
+  matmul = sum(t for op, t in times.items() if op.endswith("MatMul"))
+  assert matmul > 0 and times["Sin"] > 0
+  assert matmul > times["Sin"]                   # 256³ multiply-adds against 256² sines
+  assert not [op for op in times if "::" in op or op.startswith("__")]  # executor spans left out

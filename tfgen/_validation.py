@@ -17,6 +17,13 @@ def positive_int(value, name):
   return int(value)
 
 
+def non_negative_int(value, name):
+  """Returns ``value`` as an int ≥ 0, or raises a ValueError naming ``name``."""
+  if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+    raise ValueError(f"`{name}` must be an integer ≥ 0, got {value!r}.")
+  return int(value)
+
+
 def one_of(value, name, choices):
   """Returns ``value`` if it is in ``choices``, else raises a ValueError."""
   if value not in choices:

@@ -65,10 +65,12 @@ def test_plain_pixelcnn_has_the_blind_spot_and_gated_does_not():
   assert np.all(g_gated[i, :j] > 0.)
 
 
-@pytest.mark.parametrize("gated", [False, True])
-def test_log_prob_is_the_sum_of_conditionals_computed_one_at_a_time(gated):
+@pytest.mark.parametrize("kw", [dict(gated=False), dict(gated=True),
+                                dict(gated=True, downsample=2, num_layers=1)],
+                         ids=["plain", "gated", "gated_unet"])
+def test_log_prob_is_the_sum_of_conditionals_computed_one_at_a_time(kw):
   shape = (4, 4, 3)
-  model = _model(shape, gated=gated)
+  model = _model(shape, **kw)
   x = np.random.default_rng(1).integers(0, 4, size=(2,) + shape).astype(np.int32)
   total = np.zeros(2)
   flat = x.reshape(2, -1)

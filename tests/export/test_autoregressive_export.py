@@ -38,6 +38,14 @@ def _pixelcnn():
   return m, x, [0, 1], (1, 0), lambda: m.sample(1, seed=[4, 5], temperature=0.9, condition=[0])
 
 
+def _pixelcnn_unet():  # no cached sampler: the served sample signature runs the naive one
+  m = PixelCNN((5, 4, 3), num_levels=8, filters=6, num_layers=1, gated=True, downsample=1,
+               num_classes=2)
+  perturb(m, 0.3)
+  x = np.random.default_rng(0).integers(0, 8, size=(2, 5, 4, 3))
+  return m, x, [0, 1], (1, 0), lambda: m.sample(1, seed=[4, 5], temperature=0.9, condition=[0])
+
+
 def _made():
   m = MADE(6, hidden_units=[16], num_levels=3)
   x = np.random.default_rng(0).integers(0, 3, size=(2, 6))
@@ -53,7 +61,8 @@ def _wavenet():
                                                  condition=[1])
 
 
-@pytest.mark.parametrize("build", [_pixelcnn, _made, _wavenet], ids=["pixelcnn", "made", "wavenet"])
+@pytest.mark.parametrize("build", [_pixelcnn, _pixelcnn_unet, _made, _wavenet],
+                         ids=["pixelcnn", "pixelcnn_unet", "made", "wavenet"])
 def test_fresh_process_log_prob_and_samples_match(build, tmp_path):
   model, x, labels, n, sample = build()
   path = export.save(model, tmp_path / "model")

@@ -6,6 +6,7 @@ import tensorflow_probability as tfp
 from tfgen import _validation
 from tfgen.autoregressive import sampling
 from tfgen.base import _MISSING, LikelihoodModel, deprecated_alias
+from tfgen.layers.gated_unet import GatedPixelCNNUNet
 from tfgen.layers.masked_conv import MaskedConv2D
 from tfgen.layers.pixelcnn_stacks import GatedPixelCNNStack, PixelCNNStack
 from tfgen.family import ModelFamily, SizeOption
@@ -41,6 +42,14 @@ class PixelCNN(LikelihoodModel):
     filters: feature maps per layer, a multiple of ``C``.
     num_layers: convolution layers in the stack.
     gated: use the Gated PixelCNN stack.
+    downsample: with ``gated=True``, run the gated blocks at this many
+      coarser resolutions too (each half the last), down and back up, as
+      :class:`~tfgen.layers.GatedPixelCNNUNet` (PixelCNN++'s causal
+      U-Net). ``num_layers`` is then the blocks per resolution on each
+      way. Cheaper per parameter to train (most weights act on 4× or 16×
+      fewer positions); sampling reruns the whole network per sub-pixel
+      (``method='naive'``), as ``tfd.PixelCNN``'s does. 0 (the default):
+      the single-resolution stack, with the cached sampler.
     num_classes: conditional on class ids ``[B]``.
     condition_shape: conditional on float vectors ``[B, *condition_shape]``;
       ``(H, W, d)`` with the image's ``H, W`` is a feature map, added to
@@ -57,7 +66,8 @@ class PixelCNN(LikelihoodModel):
   """
 
   def __init__(self, image_shape, num_levels=256, filters=96, num_layers=12, gated=False,
-               kernel_size=3, num_classes=None, condition_shape=None, name="pixelcnn",
+               kernel_size=3, num_classes=None, condition_shape=None, downsample=0,
+               name="pixelcnn",
                conditional_shape=_MISSING, **kwargs):
     condition_shape = deprecated_alias(condition_shape, conditional_shape, "conditional_shape",
                                        "condition_shape", "PixelCNN")
@@ -81,8 +91,19 @@ class PixelCNN(LikelihoodModel):
     self.condition_map = (self.condition_shape is not None and len(self.condition_shape) == 3
                           and tuple(self.condition_shape[:2]) == (h, w))
     width = self.condition_shape[-1] if self.condition_map else self.condition_size
-    stack = GatedPixelCNNStack if gated else PixelCNNStack
-    self.stack = stack(c, filters, num_layers, kernel_size, condition_size=width)
+    self.downsample = _validation.non_negative_int(downsample, "downsample")
+    if self.downsample and not self.gated:
+      raise ValueError(f"`downsample={downsample}` needs gated=True (it is a Gated PixelCNN "
+                       "variant).")
+    if self.downsample and self.condition_map:
+      raise ValueError(f"`downsample={downsample}` takes class or vector conditions, not the "
+                       f"feature map condition_shape={tuple(self.condition_shape)}.")
+    if self.downsample:
+      self.stack = GatedPixelCNNUNet(c, filters, num_layers, self.downsample,
+                                     condition_size=width)
+    else:
+      stack = GatedPixelCNNStack if gated else PixelCNNStack
+      self.stack = stack(c, filters, num_layers, kernel_size, condition_size=width)
     self.head_hidden = MaskedConv2D(filters, 1, "B", c, name="head_hidden")
     self.head_out = MaskedConv2D(c * num_levels, 1, "B", c, name="head_out")
     cond = None if self.condition_size is None else tf.zeros([1, self.condition_size])
@@ -141,16 +162,25 @@ class PixelCNN(LikelihoodModel):
 
   # -- sampling ----------------------------------------------------------------
 
-  def _sample(self, n, seed, temperature, condition, method="cached", prefix=None):
+  @property
+  def sampling_methods(self):
+    """``('cached', 'naive')``, or ``('naive',)`` for ``downsample > 0``."""
+    return ("naive",) if self.downsample else ("cached", "naive")
+
+  def _sample(self, n, seed, temperature, condition, method=None, prefix=None):
     """One sub-pixel at a time. Options:
 
     - ``method``: ``'cached'`` (fast: each step recomputes one position per
-      layer) or ``'naive'`` (the whole network every step); identical for a
-      seed.
+      layer; the default) or ``'naive'`` (the whole network every step);
+      identical for a seed. With ``downsample > 0`` only ``'naive'``.
     - ``prefix``: integer images ``[n, h0, W, C]`` with ``h0 < H``: the top
       ``h0`` rows are kept and the rest completed.
     """
+    method = self.sampling_methods[0] if method is None else method
     _validation.one_of(method, "method", {"cached", "naive"})
+    if method not in self.sampling_methods:
+      raise ValueError(f"method={method!r}: a PixelCNN with downsample={self.downsample} has no "
+                       "cached sampler; use method='naive'.")
     h, w, c = self.image_shape
     images, start = sampling.image_prefix(prefix, n, self.image_shape, self.num_levels)
     noise = sampling.gumbel_noise([n, h, w, c, self.num_levels], seed)
@@ -161,6 +191,9 @@ class PixelCNN(LikelihoodModel):
     h, w, c = self.image_shape
     images = tf.zeros(tf.stack([n, h, w, c]), tf.int32)
     noise = sampling.gumbel_noise(tf.stack([n, h, w, c, self.num_levels]), seed)
+    if self.downsample:
+      return sampling.sample_naive(lambda x: self._logits(x, condition), images, tf.constant(0),
+                                   noise, temperature)
     return self._cached_fn(images, tf.constant(0), noise, temperature, condition)
 
   @tf.function(reduce_retracing=True)
@@ -177,11 +210,15 @@ class PixelCNN(LikelihoodModel):
     return {**super().get_config(), "image_shape": self.image_shape,
             "num_levels": self.num_levels, "filters": self.filters,
             "num_layers": self.num_layers, "gated": self.gated, "kernel_size": self.kernel_size,
-            "num_classes": self.num_classes, "condition_shape": self.condition_shape}
+            "num_classes": self.num_classes, "condition_shape": self.condition_shape,
+            "downsample": self.downsample}
 
 
 PIXEL_SIZES = (SizeOption("filters", "filters", int, "feature maps per layer"),
                SizeOption("num-layers", "num_layers", int, "masked convolution layers / gated blocks"))
+GATED_SIZES = PIXEL_SIZES + (SizeOption(
+    "downsample", "downsample", int, "coarser resolutions, down and up (a causal U-Net; "
+    "--num-layers is then blocks per resolution; no cached sampler); omit for one resolution"),)
 
 FAMILY = ModelFamily(
     "pixelcnn", PixelCNN, "van den Oord, Kalchbrenner & Kavukcuoglu 2016, Pixel Recurrent "
@@ -191,4 +228,4 @@ FAMILY = ModelFamily(
 GATED_FAMILY = ModelFamily(
     "gated_pixelcnn", PixelCNN, "van den Oord et al. 2016, Conditional Image Generation with "
     "PixelCNN Decoders", ("image",), "binarized_fashion_mnist",
-    demo=dict(filters=32, num_layers=6), sizes=PIXEL_SIZES, options=dict(gated=True))
+    demo=dict(filters=32, num_layers=6), sizes=GATED_SIZES, options=dict(gated=True))
