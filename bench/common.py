@@ -60,6 +60,25 @@ def fit_for(model, train, seconds, lr=1e-3, steps_per_call=100):
   return steps
 
 
+# What makes this CPU behave like one with AVX2 and nothing newer, as far as
+# TensorFlow's kernels go: oneDNN (which does the matmuls and convolutions)
+# capped at AVX2. TensorFlow's own oneDNN graph rewrites must be off for the
+# cap to be usable: with them on, TF 2.21 reads the real CPU's features, asks
+# oneDNN for AVX-512 primitives and aborts ("could not create a primitive
+# descriptor for the matmul primitive"). On a real AVX2 machine those
+# rewrites would be on, so this is the nearest emulation, not the same build.
+ISA_ENV = {"avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "TF_ENABLE_ONEDNN_OPTS": "0"}}
+
+
+def recorded(section):
+  """What bench/results.json holds under ``section`` ({} if nothing): a
+  run of a subset (``--only``) merges its rows into it."""
+  if not os.path.exists(RESULTS):
+    return {}
+  with open(RESULTS) as f:
+    return json.load(f).get(section, {})
+
+
 def record(section, values):
   """Merges ``values`` under ``section`` in bench/results.json."""
   data = {}

@@ -21,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from common import record  # noqa: E402
+from common import record, recorded  # noqa: E402
 
 CHILD = r"""
 import json, os, sys, time
@@ -96,10 +96,7 @@ def main(argv=None):
     out[name] = one(name, args.repeat_glow if name == "glow" else args.repeat)
     print(name, out[name], flush=True)
   if args.only:  # a subset updates its rows and keeps the others'
-    from common import RESULTS
-    if os.path.exists(RESULTS):
-      with open(RESULTS) as f:
-        out = {**json.load(f).get("first_step", {}).get("families", {}), **out}
+    out = {**recorded("first_step").get("families", {}), **out}
   record("first_step", {"families": out})
 
 

@@ -55,7 +55,7 @@ def main():
   if args.one:
     print(json.dumps(one(args.one, args.minutes, args.test_images, args.batch)))
     return
-  from common import machine, record
+  from common import machine, record, recorded
   results = {"minutes": args.minutes, "machine": machine(), "date": time.strftime("%Y-%m-%d"),
              "models": {}}
   for name in args.only or MODELS:
@@ -71,13 +71,9 @@ def main():
     print(f"{name:<22} {r['params']:>9,} params  {r['steps']:5d} steps in {args.minutes:g} min  "
           f"test {r['test_bits_per_dim']:.3f} bits/dim"
           + ("" if r["all_steps_finite"] else "  (went NON-FINITE)"), flush=True)
-  if args.only:  # a subset replaces its rows and keeps the others' (same budget only)
-    from common import RESULTS
-    if os.path.exists(RESULTS):
-      with open(RESULTS) as f:
-        old = json.load(f).get("quality_budget", {})
-      if old.get("minutes") == args.minutes:
-        results["models"] = {**old.get("models", {}), **results["models"]}
+  old = recorded("quality_budget") if args.only else {}
+  if old.get("minutes") == args.minutes:  # a subset keeps the others' rows (same budget only)
+    results["models"] = {**old.get("models", {}), **results["models"]}
   record("quality_budget", results)
 
 

@@ -9,7 +9,7 @@ The trace's TensorFlow op events are summed by op type (``Conv2D``,
 step and share of the op time. On a 2-core CPU the two inter-op threads run
 ops concurrently, so op time per step can exceed the step's wall time.
 ``--isa avx2`` runs the models as training_throughput.py does (oneDNN capped
-at AVX2, see ISA_ENV there) and records under ``step_profile_avx2``.
+at AVX2, see ISA_ENV in common.py) and records under ``step_profile_avx2``.
 """
 
 import argparse
@@ -78,7 +78,6 @@ def one(name, steps):
 
 
 def main():
-  from training_throughput import ISA_ENV
   p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   p.add_argument("--steps", type=int, default=3)
   p.add_argument("--isa", choices=["native", "avx2"], default="native")
@@ -88,7 +87,7 @@ def main():
   if args.one:
     print(json.dumps(one(args.one, args.steps)))
     return
-  from common import record
+  from common import ISA_ENV, record
   os.environ.update(ISA_ENV.get(args.isa, {}))
   results = {"isa": args.isa, "isa_env": ISA_ENV.get(args.isa, {}), "models": {}}
   for name in args.only:

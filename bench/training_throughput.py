@@ -29,15 +29,6 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-# What makes this CPU behave like one with AVX2 and nothing newer, as far as
-# TensorFlow's kernels go: oneDNN (which does the matmuls and convolutions)
-# capped at AVX2. TensorFlow's own oneDNN graph rewrites must be off for the
-# cap to be usable: with them on, TF 2.21 reads the real CPU's features, asks
-# oneDNN for AVX-512 primitives and aborts ("could not create a primitive
-# descriptor for the matmul primitive"). On a real AVX2 machine those
-# rewrites would be on, so this is the nearest emulation, not the same build.
-ISA_ENV = {"avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "TF_ENABLE_ONEDNN_OPTS": "0"}}
-
 PAIRS = (("tfgen_glow", "tfp_glow"), ("tfgen_glow_bf16", "tfp_glow"),
          ("tfgen_gated_pixelcnn", "tfp_pixelcnn"), ("tfgen_gated_pixelcnn_bf16", "tfp_pixelcnn"),
          ("tfgen_gated_pixelcnn_unet", "tfp_pixelcnn"))
@@ -103,13 +94,13 @@ def main():
   p.add_argument("--only", nargs="*", help="a subset of the models")
   p.add_argument("--isa", choices=["native", "avx2"], default="native",
                  help="avx2: cap oneDNN at AVX2 in the model processes (an AVX2-only CPU, "
-                      "emulated; see ISA_ENV) and record under training_throughput_avx2")
+                      "emulated; see ISA_ENV in common.py) and record under training_throughput_avx2")
   p.add_argument("--one", help=argparse.SUPPRESS)
   args = p.parse_args()
   if args.one:
     print(json.dumps(one(args.one, args.steps, args.batch, args.jit)))
     return
-  from common import machine, record
+  from common import ISA_ENV, machine, record
   os.environ.update(ISA_ENV.get(args.isa, {}))  # the peak too, before TensorFlow loads
   peak, peak16 = matmul_peak(), matmul_peak(dtype="bfloat16")
   print(f"matmul peak of this machine: float32 {peak / 1e9:.1f}, bfloat16 {peak16 / 1e9:.1f} "

@@ -2,6 +2,8 @@
 
 import tensorflow as tf
 
+from tfgen._keras import keras
+
 
 def channel_matmul(x, kernel):
   """``y[..., f] = Σ_c x[..., c] · kernel[c, f]``: a 1×1 convolution.
@@ -18,3 +20,16 @@ def channel_matmul(x, kernel):
   if lead.is_fully_defined():
     return tf.reshape(flat, lead.as_list() + [out])
   return tf.reshape(flat, tf.concat([tf.shape(x)[:-1], [out]], 0))
+
+
+class ChannelDense(keras.layers.Dense):
+  """``keras.layers.Dense`` over the last axis (a 1×1 convolution for
+  feature maps), computed by :func:`channel_matmul`: the same weights,
+  names and output, a smaller graph than Dense's ``tensordot``."""
+
+  def call(self, x):
+    x = tf.cast(x, self.compute_dtype)
+    y = channel_matmul(x, tf.cast(self.kernel, self.compute_dtype))
+    if self.use_bias:
+      y = tf.nn.bias_add(y, tf.cast(self.bias, self.compute_dtype))
+    return self.activation(y) if self.activation is not None else y

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from tfgen import _validation
 from tfgen._keras import keras
-from tfgen.layers.channel_matmul import channel_matmul
+from tfgen.layers.channel_matmul import ChannelDense, channel_matmul
 
 
 class ConvConditioner(keras.layers.Layer):
@@ -38,7 +38,7 @@ class ConvConditioner(keras.layers.Layer):
     self.kernel_size = _validation.positive_int(kernel_size, "kernel_size")
     conv = keras.layers.Conv2D
     self.conv_in = conv(hidden_channels, kernel_size, padding="same")
-    self.conv_mid = keras.layers.Dense(hidden_channels)  # a 1×1 conv
+    self.conv_mid = ChannelDense(hidden_channels, name="dense")  # a 1×1 conv, named as before
     self.conv_out = conv(output_channels, kernel_size, padding="same",
                          kernel_initializer="zeros", bias_initializer="zeros")
     self.condition_proj = keras.layers.Dense(hidden_channels, use_bias=False)
@@ -60,19 +60,12 @@ class ConvConditioner(keras.layers.Layer):
     return tf.nn.bias_add(channel_matmul(patches, kernel),
                           tf.cast(self.conv_in.bias, self.compute_dtype))
 
-  def _conv_mid(self, h):
-    if not self.conv_mid.built:
-      return self.conv_mid(h)
-    dense = self.conv_mid
-    return tf.nn.bias_add(channel_matmul(h, tf.cast(dense.kernel, self.compute_dtype)),
-                          tf.cast(dense.bias, self.compute_dtype))
-
   def call(self, x, condition=None):
     h = self._conv_in(x)
     if condition is not None:
       h = h + self.condition_proj(condition)[:, None, None, :]
     h = keras.activations.relu(h)
-    h = keras.activations.relu(self._conv_mid(h))
+    h = keras.activations.relu(self.conv_mid(h))
     return self.conv_out(h)
 
   def get_config(self):

@@ -4,7 +4,7 @@ import tensorflow as tf
 
 from tfgen import _validation
 from tfgen._keras import keras
-from tfgen.layers.channel_matmul import channel_matmul
+from tfgen.layers.channel_matmul import ChannelDense
 from tfgen.layers.masked_conv import MaskedConv2D
 from tfgen.layers.pixelcnn_stacks import _Conditioned, _gate
 
@@ -37,19 +37,11 @@ class _ShiftedConv(keras.layers.Layer):
     return self.conv(tf.pad(x, [[0, 0], [kh - 1, 0], cols, [0, 0]]))
 
 
-class _Dense(keras.layers.Dense):
-  """A 1×1 convolution as a matmul over channels."""
-
-  def call(self, x):
-    x = tf.cast(x, self.compute_dtype)
-    return tf.nn.bias_add(channel_matmul(x, tf.cast(self.kernel, self.compute_dtype)),
-                          tf.cast(self.bias, self.compute_dtype))
-
-
-def _upsample(t, height, width):
-  """Nearest-neighbour ×2, cropped to ``height × width``."""
+def _upsample(t, like):
+  """Nearest-neighbour ×2, cropped to the height and width of ``like``."""
   t = tf.repeat(tf.repeat(t, 2, axis=1), 2, axis=2)
-  return t[:, :height, :width]
+  size = [like.shape[d] or tf.shape(like)[d] for d in (1, 2)]
+  return t[:, :size[0], :size[1]]
 
 
 class GatedPixelCNNUNet(_Conditioned):
@@ -103,16 +95,16 @@ class GatedPixelCNNUNet(_Conditioned):
     count = 2 * scales * self.blocks  # blocks down, then up
     self.vconvs = [_ShiftedConv(2 * f, (2, 3), "down", name=f"v_{n}") for n in range(count)]
     self.hconvs = [_ShiftedConv(2 * f, (2, 2), "downright", name=f"h_{n}") for n in range(count)]
-    self.links = [_Dense(2 * f, name=f"v_to_h_{n}") for n in range(count)]
-    self.vouts = [_Dense(f, name=f"v_out_{n}") for n in range(count)]
-    self.houts = [_Dense(f, name=f"h_out_{n}") for n in range(count)]
+    self.links = [ChannelDense(2 * f, name=f"v_to_h_{n}") for n in range(count)]
+    self.vouts = [ChannelDense(f, name=f"v_out_{n}") for n in range(count)]
+    self.houts = [ChannelDense(f, name=f"h_out_{n}") for n in range(count)]
     self.v_down = [_ShiftedConv(f, (2, 3), "down", 2, name=f"v_down_{k}")
                    for k in range(self.downsample)]
     self.h_down = [_ShiftedConv(f, (2, 2), "downright", 2, name=f"h_down_{k}")
                    for k in range(self.downsample)]
-    self.h_down_link = [_Dense(f, name=f"h_down_link_{k}") for k in range(self.downsample)]
-    self.v_skip = [_Dense(f, name=f"v_skip_{k}") for k in range(scales)]
-    self.h_skip = [_Dense(f, name=f"h_skip_{k}") for k in range(scales)]
+    self.h_down_link = [ChannelDense(f, name=f"h_down_link_{k}") for k in range(self.downsample)]
+    self.v_skip = [ChannelDense(f, name=f"v_skip_{k}") for k in range(scales)]
+    self.h_skip = [ChannelDense(f, name=f"h_skip_{k}") for k in range(scales)]
     self._make_projections(condition_size, 2 * f, 2 * count)
 
   def get_config(self):
@@ -143,9 +135,7 @@ class GatedPixelCNNUNet(_Conditioned):
     for k in reversed(range(self.downsample + 1)):
       skip_v, skip_h = skips[k]
       if k < self.downsample:
-        height, width = skip_v.shape[1] or tf.shape(skip_v)[1], skip_v.shape[2] or tf.shape(
-            skip_v)[2]
-        v, h = _upsample(v, height, width), _upsample(h, height, width)
+        v, h = _upsample(v, skip_v), _upsample(h, skip_v)
       v = v + self.v_skip[k](skip_v)
       h = h + self.h_skip[k](skip_h)
       for _ in range(self.blocks):

@@ -31,13 +31,15 @@ class Adam(keras.optimizers.Adam):
   >>> optimizer = tfgen.training.Adam(1e-3, global_clipnorm=50.)
   """
 
-  def apply_gradients(self, grads_and_vars, *args, **kwargs):
+  def __init__(self, *args, **kwargs):
+    super().__init__(*args, **kwargs)
     self._step_scalars = _Untracked()  # per graph and device: this step's β₁ᵗ, β₂ᵗ, lr, ...
+
+  def apply_gradients(self, grads_and_vars, *args, **kwargs):
+    self._step_scalars.values.clear()
     return super().apply_gradients(grads_and_vars, *args, **kwargs)
 
   def _scalars(self, variable):
-    if not hasattr(self, "_step_scalars"):
-      self._step_scalars = _Untracked()
     cache = self._step_scalars.values
     key = (id(tf.compat.v1.get_default_graph()), variable.device, variable.dtype)
     if key not in cache:
