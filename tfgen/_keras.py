@@ -9,4 +9,14 @@ the user's own ``tf.keras`` is left alone.
 
 import tf_keras as keras
 
-__all__ = ["keras"]
+__all__ = ["keras", "PlainCall"]
+
+
+class PlainCall:
+  """Mixin for a Keras layer whose ``call`` is plain TensorFlow (no Python
+  control flow on tensor values): Keras then calls it as it is, where it
+  would autograph-convert it in every trace (for a Glow's 32 conditioner
+  layers, about 0.2 s of the time to the first training step)."""
+
+  def _should_use_autograph(self):
+    return False

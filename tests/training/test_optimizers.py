@@ -80,3 +80,108 @@ def test_default_optimizer_refuses_bad_numbers(bad):
     default_optimizer(bad)
   with pytest.raises(ValueError, match="global_clipnorm"):
     default_optimizer(1e-3, bad)
+
+
+def _problem(sparse=False):
+  rng = np.random.default_rng(1)
+  variables = [tf.Variable(rng.normal(size=s).astype(np.float32)) for s in ((6, 3), (3,))]
+
+  def grads(scale=1.):
+    with tf.GradientTape() as tape:
+      rows = tf.gather(variables[0], [0, 2, 2]) if sparse else variables[0]
+      loss = tf.reduce_sum(tf.sin(rows) * 3.) + tf.reduce_sum(variables[1] ** 3)
+    return [g * scale if not isinstance(g, tf.IndexedSlices)
+            else tf.IndexedSlices(g.values * scale, g.indices, g.dense_shape)
+            for g in tape.gradient(loss, variables)]
+  return variables, grads
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("kwargs", [
+    {"learning_rate": 0.05, "global_clipnorm": 1.},
+    {"learning_rate": 0.05, "clipnorm": 0.5},
+    {"learning_rate": keras.optimizers.schedules.ExponentialDecay(0.1, 2, 0.5), "clipvalue": 0.3},
+])
+def test_apply_gradients_if_true_is_apply_gradients(kwargs, sparse):
+  ours, theirs = Adam(**kwargs), Adam(**kwargs)
+  (va, ga), (vb, gb) = _problem(sparse), _problem(sparse)
+  step_a = tf.function(lambda: ours.apply_gradients_if(tf.constant(True), zip(ga(), va)))
+  step_b = tf.function(lambda: theirs.apply_gradients(zip(gb(), vb)))
+  for _ in range(4):
+    step_a(), step_b()
+  assert int(ours.iterations.numpy()) == 4
+  for a, b in zip(va, vb):
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_a_step_that_is_not_ok_undoes_the_last_update_and_keeps_the_state(sparse):
+  optimizer = Adam(keras.optimizers.schedules.ExponentialDecay(0.3, 1, 0.5), global_clipnorm=2.)
+  variables, grads = _problem(sparse)
+
+  @tf.function
+  def step(ok, scale):
+    g = grads(scale)
+    norm = tf.linalg.global_norm(g)
+    optimizer.apply_gradients_if(ok, zip(g, variables), global_norm=norm)
+
+  step(tf.constant(True), 1.)
+  before = [v.numpy() for v in variables]
+  step(tf.constant(True), 1.)
+  moved = [v.numpy() for v in variables]
+  state = [s.numpy() for s in optimizer.variables]
+  step(tf.constant(False), float("nan"))          # NaN gradients: back to `before`
+  for b, m, v in zip(before, moved, variables):
+    assert not np.allclose(b, m)
+    np.testing.assert_allclose(v.numpy(), b, rtol=1e-6, atol=1e-7)
+  for s, now in zip(state, optimizer.variables):  # m, v and iterations untouched
+    np.testing.assert_array_equal(s, now.numpy())
+  undone = [v.numpy() for v in variables]
+  step(tf.constant(False), float("inf"))          # nothing more to undo
+  for u, v in zip(undone, variables):
+    np.testing.assert_array_equal(u, v.numpy())
+  step(tf.constant(True), 1.)                     # and training goes on
+  assert int(optimizer.iterations.numpy()) == 3
+  assert all(np.all(np.isfinite(v.numpy())) for v in variables)
+
+
+def test_forget_last_update_leaves_the_variables_on_a_bad_step():
+  optimizer = Adam(0.1)
+  variables, grads = _problem()
+  optimizer.apply_gradients_if(tf.constant(True), zip(grads(), variables))
+  variables[0].assign(tf.zeros_like(variables[0]))  # set from elsewhere
+  optimizer.forget_last_update()
+  optimizer.apply_gradients_if(tf.constant(False), zip(grads(float("nan")), variables))
+  np.testing.assert_array_equal(variables[0].numpy(), 0.)
+
+
+@pytest.mark.parametrize("kwargs", [{"amsgrad": True}, {"weight_decay": 0.1}, {"use_ema": True}])
+def test_apply_gradients_if_refuses_updates_it_cannot_guard(kwargs):
+  optimizer = Adam(0.1, **kwargs)
+  assert not optimizer.guards_updates
+  variables, grads = _problem()
+  with pytest.raises(ValueError, match="apply_gradients_if"):
+    optimizer.apply_gradients_if(tf.constant(True), zip(grads(), variables))
+
+
+def test_the_guarded_step_needs_no_control_flow():
+  optimizer = Adam(1e-3, global_clipnorm=1.)
+  variables = [tf.Variable(tf.ones([5])) for _ in range(10)]
+
+  @tf.function
+  def step(ok):
+    optimizer.apply_gradients_if(ok, [(tf.ones([5]), v) for v in variables])
+  ops = {n.op for n in step.get_concrete_function(tf.constant(True)).graph.as_graph_def().node}
+  assert not ops & {"If", "StatelessIf", "Switch", "Merge"}
+  assert "ResourceApplyAdam" in ops
+
+
+def test_apply_gradients_if_undoes_only_its_own_updates():
+  optimizer = Adam(0.1)
+  variables, grads = _problem()
+  optimizer.apply_gradients_if(tf.constant(True), zip(grads(), variables))
+  optimizer.apply_gradients(zip(grads(), variables))  # a plain update is not undone
+  after = [v.numpy() for v in variables]
+  optimizer.apply_gradients_if(tf.constant(False), zip(grads(float("nan")), variables))
+  for a, v in zip(after, variables):
+    np.testing.assert_array_equal(a, v.numpy())

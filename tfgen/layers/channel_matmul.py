@@ -2,9 +2,10 @@
 
 import tensorflow as tf
 
-from tfgen._keras import keras
+from tfgen._keras import PlainCall, keras
 
 
+@tf.autograph.experimental.do_not_convert  # plain TF: converting it only costs tracing time
 def channel_matmul(x, kernel):
   """``y[..., f] = Σ_c x[..., c] · kernel[c, f]``: a 1×1 convolution.
 
@@ -22,7 +23,7 @@ def channel_matmul(x, kernel):
   return tf.reshape(flat, tf.concat([tf.shape(x)[:-1], [out]], 0))
 
 
-class ChannelDense(keras.layers.Dense):
+class ChannelDense(PlainCall, keras.layers.Dense):
   """``keras.layers.Dense`` over the last axis (a 1×1 convolution for
   feature maps), computed by :func:`channel_matmul`: the same weights,
   names and output, a smaller graph than Dense's ``tensordot``."""

@@ -9,11 +9,11 @@ identity map.
 import tensorflow as tf
 
 from tfgen import _validation
-from tfgen._keras import keras
+from tfgen._keras import PlainCall, keras
 from tfgen.layers.channel_matmul import ChannelDense, channel_matmul
 
 
-class ConvConditioner(keras.layers.Layer):
+class ConvConditioner(PlainCall, keras.layers.Layer):
   """A small conv net for image couplings (RealNVP / Glow style).
 
   ``h₁ = ReLU(conv_k(x) + V·c)``, ``h₂ = ReLU(conv_1×1(h₁))``,
@@ -73,7 +73,7 @@ class ConvConditioner(keras.layers.Layer):
             "hidden_channels": self.hidden_channels, "kernel_size": self.kernel_size}
 
 
-class DenseConditioner(keras.layers.Layer):
+class DenseConditioner(PlainCall, keras.layers.Layer):
   """An MLP for vector couplings (NICE style).
 
   ``h = ReLU(W₁x + V·c)``, then ``num_hidden_layers − 1`` more ReLU layers,
