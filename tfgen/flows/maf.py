@@ -53,7 +53,9 @@ def autoregressive_flow(event_size, num_bijectors=5, hidden_units=(64, 64), acti
     if actnorm:
       layers.append(ActNorm(size, event_ndims=1, name=f"{name}_actnorm{k}"))
     if k < count - 1:
-      layers.append(tfb.Permute(perms[k], name=f"{name}_permute{k}"))
+      # An array, which TFP's bijector cache hashes by identity: a list it
+      # hashes entry by entry on every lookup (~2.5 s of tracing for D = 784).
+      layers.append(tfb.Permute(np.asarray(perms[k], np.int32), name=f"{name}_permute{k}"))
   return tfb.Chain(layers[::-1], name=name)   # Chain applies its last bijector first
 
 
