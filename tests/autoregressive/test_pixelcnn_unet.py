@@ -17,18 +17,30 @@ def _model(shape=(6, 5, 3), **kw):
   return model
 
 
-def test_samples_naive_by_default_and_refuses_cached():
-  model = _model((5, 4, 1))
-  assert model.sampling_methods == ("naive",)
-  a = model.sample(3, seed=[1, 2], temperature=0.9)
-  np.testing.assert_array_equal(a, model.sample(3, seed=[1, 2], temperature=0.9, method="naive"))
+@pytest.mark.parametrize("shape, downsample, kw", [
+    ((5, 4, 1), 2, {}),
+    ((7, 6, 3), 1, {"num_classes": 3}),
+    ((9, 5, 1), 3, {"num_layers": 2}),
+])
+def test_cached_sampling_equals_naive(shape, downsample, kw):
+  model = _model(shape, downsample=downsample, num_levels=8, **kw)
+  assert model.sampling_methods == ("cached", "naive")
+  condition = [0, 2] if "num_classes" in kw else None
+  a = model.sample(2, seed=[1, 2], temperature=0.9, condition=condition)  # cached: the default
+  b = model.sample(2, seed=[1, 2], temperature=0.9, condition=condition, method="naive")
+  np.testing.assert_array_equal(a, b)
   assert a.dtype == tf.uint8 or a.dtype == tf.int32
-  assert np.any(a.numpy() != model.sample(3, seed=[3, 3]).numpy())
-  with pytest.raises(ValueError, match="no cached sampler"):
-    model.sample(1, method="cached")
-  prefix = np.full((2, 2, 4, 1), 3, np.int32)
-  done = model.sample(2, seed=[1, 1], prefix=prefix)
-  np.testing.assert_array_equal(done[:, :2], prefix)
+  assert np.any(a.numpy() != model.sample(2, seed=[3, 3], condition=condition).numpy())
+
+
+def test_cached_and_naive_keep_a_prefix_alike():
+  model = _model((6, 5, 1), num_levels=8)
+  prefix = np.random.default_rng(1).integers(0, 8, size=(2, 3, 5, 1)).astype(np.int32)
+  a = model.sample(2, seed=[1, 1], prefix=prefix)
+  np.testing.assert_array_equal(a[:, :3], prefix)
+  np.testing.assert_array_equal(a, model.sample(2, seed=[1, 1], prefix=prefix, method="naive"))
+  with pytest.raises(ValueError, match="method"):
+    model.sample(1, method="fast")
 
 
 def test_class_conditioning_changes_the_likelihood():

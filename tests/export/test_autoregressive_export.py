@@ -38,7 +38,7 @@ def _pixelcnn():
   return m, x, [0, 1], (1, 0), lambda: m.sample(1, seed=[4, 5], temperature=0.9, condition=[0])
 
 
-def _pixelcnn_unet():  # no cached sampler: the served sample signature runs the naive one
+def _pixelcnn_unet():  # the served sample signature runs the U-Net's cached sampler
   m = PixelCNN((5, 4, 3), num_levels=8, filters=6, num_layers=1, gated=True, downsample=1,
                num_classes=2)
   perturb(m, 0.3)

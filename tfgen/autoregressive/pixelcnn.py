@@ -47,9 +47,8 @@ class PixelCNN(LikelihoodModel):
       :class:`~tfgen.layers.GatedPixelCNNUNet` (PixelCNN++'s causal
       U-Net). ``num_layers`` is then the blocks per resolution on each
       way. Cheaper per parameter to train (most weights act on 4× or 16×
-      fewer positions); sampling reruns the whole network per sub-pixel
-      (``method='naive'``), as ``tfd.PixelCNN``'s does. 0 (the default):
-      the single-resolution stack, with the cached sampler.
+      fewer positions); the cached sampler computes each coarse position
+      once. 0 (the default): the single-resolution stack.
     num_classes: conditional on class ids ``[B]``.
     condition_shape: conditional on float vectors ``[B, *condition_shape]``;
       ``(H, W, d)`` with the image's ``H, W`` is a feature map, added to
@@ -164,23 +163,21 @@ class PixelCNN(LikelihoodModel):
 
   @property
   def sampling_methods(self):
-    """``('cached', 'naive')``, or ``('naive',)`` for ``downsample > 0``."""
-    return ("naive",) if self.downsample else ("cached", "naive")
+    """``('cached', 'naive')``: the first is the default."""
+    return ("cached", "naive")
 
   def _sample(self, n, seed, temperature, condition, method=None, prefix=None):
     """One sub-pixel at a time. Options:
 
     - ``method``: ``'cached'`` (fast: each step recomputes one position per
-      layer; the default) or ``'naive'`` (the whole network every step);
-      identical for a seed. With ``downsample > 0`` only ``'naive'``.
+      layer, and with ``downsample`` each coarse position once; the
+      default) or ``'naive'`` (the whole network every step); identical
+      for a seed.
     - ``prefix``: integer images ``[n, h0, W, C]`` with ``h0 < H``: the top
       ``h0`` rows are kept and the rest completed.
     """
     method = self.sampling_methods[0] if method is None else method
-    _validation.one_of(method, "method", {"cached", "naive"})
-    if method not in self.sampling_methods:
-      raise ValueError(f"method={method!r}: a PixelCNN with downsample={self.downsample} has no "
-                       "cached sampler; use method='naive'.")
+    _validation.one_of(method, "method", set(self.sampling_methods))
     h, w, c = self.image_shape
     images, start = sampling.image_prefix(prefix, n, self.image_shape, self.num_levels)
     noise = sampling.gumbel_noise([n, h, w, c, self.num_levels], seed)
@@ -191,9 +188,6 @@ class PixelCNN(LikelihoodModel):
     h, w, c = self.image_shape
     images = tf.zeros(tf.stack([n, h, w, c]), tf.int32)
     noise = sampling.gumbel_noise(tf.stack([n, h, w, c, self.num_levels]), seed)
-    if self.downsample:
-      return sampling.sample_naive(lambda x: self._logits(x, condition), images, tf.constant(0),
-                                   noise, temperature)
     return self._cached_fn(images, tf.constant(0), noise, temperature, condition)
 
   @tf.function(reduce_retracing=True)
@@ -218,7 +212,7 @@ PIXEL_SIZES = (SizeOption("filters", "filters", int, "feature maps per layer"),
                SizeOption("num-layers", "num_layers", int, "masked convolution layers / gated blocks"))
 GATED_SIZES = PIXEL_SIZES + (SizeOption(
     "downsample", "downsample", int, "coarser resolutions, down and up (a causal U-Net; "
-    "--num-layers is then blocks per resolution; no cached sampler); omit for one resolution"),)
+    "--num-layers is then blocks per resolution); omit for one resolution"),)
 
 FAMILY = ModelFamily(
     "pixelcnn", PixelCNN, "van den Oord, Kalchbrenner & Kavukcuoglu 2016, Pixel Recurrent "
