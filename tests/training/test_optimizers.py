@@ -164,8 +164,11 @@ def test_apply_gradients_if_refuses_updates_it_cannot_guard(kwargs):
     optimizer.apply_gradients_if(tf.constant(True), zip(grads(), variables))
 
 
-def test_the_guarded_step_needs_no_control_flow():
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_the_guarded_step_needs_no_control_flow(jit_compile):
   optimizer = Adam(1e-3, global_clipnorm=1.)
+  optimizer.jit_compile = jit_compile  # Keras turns it on by default where there is a GPU
+  assert optimizer.guards_updates
   variables = [tf.Variable(tf.ones([5])) for _ in range(10)]
 
   @tf.function

@@ -43,10 +43,11 @@ class Adam(keras.optimizers.Adam):
   @property
   def guards_updates(self):
     """Whether :meth:`apply_gradients_if` takes this optimizer's updates
-    (not with ``amsgrad``, ``adaptive_epsilon``, weight decay, EMA or
-    ``jit_compile``, whose extra updates it does not guard)."""
-    return not (self.amsgrad or self.adaptive_epsilon or self.weight_decay or self.use_ema
-                or self.jit_compile)
+    (not with ``amsgrad``, ``adaptive_epsilon``, weight decay or EMA, whose
+    extra updates it does not guard). ``jit_compile`` (Keras's default on
+    a GPU) does not matter: the guarded update is the fused kernels as
+    they are."""
+    return not (self.amsgrad or self.adaptive_epsilon or self.weight_decay or self.use_ema)
 
   def build(self, var_list):
     super().build(var_list)
@@ -86,7 +87,7 @@ class Adam(keras.optimizers.Adam):
     """
     if not self.guards_updates:
       raise ValueError("apply_gradients_if does not guard amsgrad, adaptive_epsilon, "
-                       "weight_decay, use_ema or jit_compile updates: use apply_gradients.")
+                       "weight_decay or use_ema updates: use apply_gradients.")
     self._step_scalars.values.clear()
     grads_and_vars = list(grads_and_vars)
     if not skip_gradients_aggregation:
