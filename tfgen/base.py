@@ -506,6 +506,7 @@ class GenerativeModel(keras.Model):
     if optimizer is None:
       from tfgen.training import default_optimizer
       optimizer = default_optimizer()
+    self._built_optimizer_id = None  # the next train function builds the new optimizer
     return super().compile(optimizer=optimizer, **kwargs)
 
   @_clear_errors

@@ -218,3 +218,18 @@ def test_checkpoint_round_trip_and_from_config(tmp_path):
   assert all(bool(a.initialized) for a in clone._actnorms())  # the init flag is restored too
   np.testing.assert_allclose(clone.log_prob(x, seed=[1, 2]), expected, rtol=1e-6)
   np.testing.assert_array_equal(clone.sample(2, seed=[3, 3]), model.sample(2, seed=[3, 3]))
+
+
+def test_train_on_batch_after_compiling_another_optimizer_keeps_its_guard():
+  # tfgen's Adam guards in its kernels; a stock optimizer compiled next needs
+  # the cond and its weight copy, built for it before its train function.
+  model = SMALL["realnvp"]()
+  x = np.random.default_rng(0).integers(0, 256, size=(8, 4, 4, 1)).astype(np.uint8)
+  model.compile()
+  model.train_on_batch(x)
+  model.compile(keras.optimizers.SGD(1e12))
+  assert not model._guarded_optimizer()
+  for _ in range(4):
+    model.train_on_batch(x)
+  assert int(model.nonfinite_steps.numpy()) >= 1
+  assert np.all(np.isfinite(model.log_prob(x).numpy()))
