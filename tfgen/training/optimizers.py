@@ -76,9 +76,10 @@ class Adam(keras.optimizers.Adam):
     ``m`` and ``v`` keep their values; the learning rate is 0, or ``−lr``
     of the last update with that update's ``β₁ᵗ, β₂ᵗ`` to undo it: the
     kernel recomputes that update's step from the same ``m, v`` and adds
-    it back, exact to one rounding of the updated variables. ``iterations`` counts applied
-    updates only. Clipping is the optimizer's own; ``global_norm``, if
-    given, is the gradients' global norm (saves computing it again).
+    it back, exact to one rounding of the updated variables.
+    ``iterations`` counts applied updates only. Clipping is the
+    optimizer's own; ``global_norm``, if given, is the gradients' global
+    norm (saves computing it again).
 
     This is how a tfgen model skips a step with a non-finite loss or
     gradient: the weights return to the last ones whose loss was finite.
@@ -208,8 +209,9 @@ def _count_if(iterations, ok):
 
 
 class _Untracked:
-  """A dict the optimizer holds without checkpointing it (Keras would track
-  a plain dict attribute and refuse its tensor-valued entries on save)."""
+  """What the optimizer holds without checkpointing it: a dict (``values``)
+  or attributes. Keras would track a plain dict or variable attribute, and
+  refuse a dict's tensor-valued entries on save."""
 
   def __init__(self):
     self.values = {}
