@@ -13,5 +13,6 @@ from tfgen.layers.transformer_blocks import DecoderStack
 from tfgen.layers.vector_quantizer import VectorQuantizer
 
 __all__ = ["CausalConv1D", "ConvConditioner", "DecoderStack", "DenseConditioner", "DiagonalBiLSTM",
-           "GatedPixelCNNStack", "GatedPixelCNNUNet", "MaskedConv2D", "MaskedMLP", "PixelCNNStack", "ResidualStack",
-           "ReversibleBlock", "ReversibleSequence", "RowLSTM", "VectorQuantizer", "pixelcnn_mask"]
+           "GatedPixelCNNStack", "GatedPixelCNNUNet", "MaskedConv2D", "MaskedMLP", "PixelCNNStack",
+           "ResidualStack", "ReversibleBlock", "ReversibleSequence", "RowLSTM", "VectorQuantizer",
+           "pixelcnn_mask"]
