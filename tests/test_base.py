@@ -1,6 +1,7 @@
 """The model contract (tfgen.base.GenerativeModel / LikelihoodModel), checked on every
 registered family."""
 
+import inspect
 import warnings
 
 import numpy as np
@@ -17,51 +18,22 @@ from tfgen.classifiers import RevNet
 from tfgen.latent import VQVAE, CodePrior, TextToImage
 from tfgen.training import default_optimizer
 
-TINY = {
-    "glow": lambda **kw: Glow((4, 4, 1), levels=1, steps_per_level=1, hidden_channels=4, **kw),
-    "realnvp": lambda **kw: RealNVP((4, 4, 1), levels=1, hidden_channels=4, **kw),
-    "maf": lambda **kw: MAF((2, 2, 1), num_bijectors=2, hidden_units=[8], **kw),
-    "iaf": lambda **kw: IAF((2, 2, 1), num_bijectors=2, hidden_units=[8], **kw),
-    "nice": lambda **kw: NICE((4, 4, 1), num_couplings=2, hidden_units=8, num_hidden_layers=1,
-                              **kw),
-    "pixelcnn": lambda **kw: PixelCNN((4, 4, 1), num_levels=4, filters=4, num_layers=2, **kw),
-    "gated_pixelcnn": lambda **kw: PixelCNN((4, 4, 1), num_levels=4, filters=4, num_layers=2,
-                                            gated=True, **kw),
-    "multiscale_pixelcnn": lambda **kw: MultiscalePixelCNN(
-        (4, 4, 1), num_levels=4, upscalings=1, filters=4, num_layers=1, base_filters=4,
-        base_layers=1, **kw),
-    "video_pixel_network": lambda **kw: VideoPixelNetwork(
-        (2, 4, 4, 1), num_levels=4, encoder_filters=4, encoder_layers=1, lstm_filters=4,
-        decoder_filters=4, decoder_layers=1, **kw),
-    "made": lambda **kw: MADE((4, 4, 1), hidden_units=[8], num_levels=4, **kw),
-    "nade": lambda **kw: NADE((4, 4, 1), hidden_units=8, num_levels=4, **kw),
-    "wavenet": lambda **kw: WaveNet(2, 1, 4, 4, 4, num_levels=8, **kw),
-    "char_rnn": lambda **kw: CharRNN(num_levels=8, units=4, num_layers=1, **kw),
-    "transformer": lambda **kw: Transformer(num_levels=8, context_length=12, num_layers=1,
-                                            d_model=8, num_heads=2, attention="strided", **kw),
-    "pixelrnn": lambda **kw: PixelRNN((3, 3, 1), num_levels=4, units=4, num_layers=1, **kw),
-    "image_transformer": lambda **kw: ImageTransformer((4, 4, 1), num_levels=4, num_layers=1,
-                                                       d_model=8, num_heads=2, **kw),
-    "vqvae_prior": lambda **kw: CodePrior(_tiny_vqvae(), filters=4, num_layers=1, **kw),
-}
+def _tiny(name):
+  return lambda **kw: models.FAMILIES[name].build_tiny(models.FAMILIES, **kw)
 
 
-def _tiny_vqvae(**kw):
-  return VQVAE((8, 8, 1), num_codes=4, code_dim=2, hidden_channels=4, num_residual_blocks=1,
-               **kw)
+def _class_conditional(family):
+  """Likelihood families whose condition can be a class id (the rest: captions,
+  or no likelihood, get the shared part of the contract checked here and
+  the rest in their own tests)."""
+  return (issubclass(family.model, base.LikelihoodModel)
+          and "num_classes" in inspect.signature(family.model.__init__).parameters)
 
 
-#: Families whose condition is not a class id (TextToImage: captions) or that
-#: have no likelihood (VQVAE): the shared part of the contract is checked here,
-#: the rest in tests/latent.
-OTHERS = {
-    "vqvae": _tiny_vqvae,
-    "text_to_image": lambda **kw: TextToImage(_tiny_vqvae(), text_length=24, num_layers=1,
-                                              d_model=8, num_heads=2, **kw),
-    "revnet": lambda **kw: RevNet((8, 8, 1), stages=[1], channels=4, **kw),
-    "parallel_wavenet": lambda **kw: ParallelWaveNet(WaveNet(2, 1, 4, 4, 4, num_levels=8),
-                                                     flow_layers=[1, 2], channels=4, **kw),
-}
+# Built from each family's own declaration (ModelFamily.tiny): a new family
+# needs no entry here.
+TINY = {n: _tiny(n) for n, f in models.FAMILIES.items() if _class_conditional(f)}
+OTHERS = {n: _tiny(n) for n, f in models.FAMILIES.items() if not _class_conditional(f)}
 
 
 def _data(model, n=3, seed=0):

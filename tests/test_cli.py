@@ -256,12 +256,21 @@ def test_a_library_bug_is_exit_1_with_a_traceback_log_not_a_usage_error(capsys, 
   assert "Traceback" in open(log).read() and "broken" in open(log).read()
 
 
-def test_startup_prints_no_tensorflow_noise():
+@pytest.mark.parametrize("level", [None, "0", "3"])
+def test_startup_prints_no_tensorflow_noise(level, tmp_path):
+  """Whatever TF_CPP_MIN_LOG_LEVEL the user set, TensorFlow's start-up lines
+  ("Could not find cuda drivers ...") never reach stderr: a clean `list`
+  prints nothing there, and a mistake stays one line."""
   env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+  if level is not None:
+    env["TF_CPP_MIN_LOG_LEVEL"] = level
   out = subprocess.run([sys.executable, "-m", "tfgen.cli", "list"], capture_output=True,
                        text=True, timeout=120, env=env)
   assert out.returncode == 0 and "glow" in out.stdout
   assert out.stderr.strip() == "", out.stderr
+  bad = subprocess.run([sys.executable, "-m", "tfgen.cli", "sample", str(tmp_path / "none")],
+                       capture_output=True, text=True, timeout=120, env=env)
+  assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
 
 
 def test_corrupt_run_folders_are_one_line_errors(tmp_path, capsys):
@@ -283,12 +292,7 @@ class Histogram(base.LikelihoodModel):
   def __init__(self, image_shape, num_levels=256, scale=1.0, name="histogram", **kwargs):
     super().__init__(name=name, **kwargs)
     self.event_shape, self.num_levels, self.scale = tuple(image_shape), num_levels, scale
-    self.num_dims = int(np.prod(image_shape))
     self.w = tf.Variable(tf.zeros(list(image_shape) + [num_levels]), name="w")
-
-  @classmethod
-  def from_dataset(cls, spec, **sizes):
-    return cls(spec.shape, num_levels=spec.num_levels, **sizes)
 
   def _log_prob(self, x, condition, training=False):
     log_p = tf.nn.log_softmax(self.w * self.scale)
@@ -306,7 +310,7 @@ class Histogram(base.LikelihoodModel):
 @pytest.fixture
 def histogram_family():
   family = models.register(ModelFamily(
-      "histogram", Histogram, "a per-pixel baseline", ("image",), "binarized_mnist",
+      "histogram", Histogram, "a per-pixel baseline", "binarized_mnist",
       demo={"scale": 1.0}, sizes=(SizeOption("scale", "scale", float, "logit scale"),)))
   yield family
   models.unregister("histogram")

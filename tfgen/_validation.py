@@ -17,6 +17,14 @@ def positive_int(value, name):
   return int(value)
 
 
+def boolean(value, name):
+  """Returns ``value`` as a bool if it is one (numpy's too), or raises a
+  ValueError naming ``name``: ``'no'`` or ``0`` is not a flag."""
+  if not isinstance(value, (bool, np.bool_)):
+    raise ValueError(f"`{name}` must be True or False, got {value!r}.")
+  return bool(value)
+
+
 def non_negative_int(value, name):
   """Returns ``value`` as an int ≥ 0, or raises a ValueError naming ``name``."""
   if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
@@ -282,6 +290,17 @@ def assertion_message(error):
       return re.sub(r"\]( \[(.*)\])?\s*$",
                     lambda m: " " + m.group(2) if m.group(2) else "", text).strip()
   return None
+
+
+def traced_message(error):
+  """The message of a ValueError raised while ``tf.function`` traced a step,
+  without the trace autograph wraps it in (None if it is not wrapped)."""
+  message = str(error)
+  if "in user code:" not in message:
+    return None
+  marker = f"{type(error).__name__}: "
+  tail = message.rsplit(marker, 1)[-1] if marker in message else message.splitlines()[-1]
+  return " ".join(tail.split()) or None
 
 
 def model_or_config(value, cls, name, what):

@@ -54,7 +54,8 @@ def _user(fn, *args, **kwargs):
 # TensorFlow's start-up lines (absl before InitializeLog, oneDNN and CUDA
 # probes, a cuInit error on machines without a GPU) read as failures to a new
 # user. They ignore TF_CPP_MIN_LOG_LEVEL, so the CLI, which owns its process,
-# filters them out of stderr while TensorFlow starts.
+# filters them out of stderr while TensorFlow starts, whatever level the
+# user set (a one-line error must stay one line).
 _STARTUP_NOISE = re.compile(
     r"All log messages before absl::InitializeLog|^[IW]\d{4} |cuInit|cuda drivers|"
     r"To enable the following instructions|rebuild TensorFlow with the appropriate")
@@ -62,11 +63,9 @@ _STARTUP_NOISE = re.compile(
 
 def _start_tensorflow_quietly():
   """Imports TensorFlow and initialises its devices with start-up noise filtered
-  from stderr. A user who set TF_CPP_MIN_LOG_LEVEL sees everything."""
-  if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
-    import tensorflow  # noqa: F401
-    return
-  os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"  # later C++ logs: errors only
+  from stderr. A TF_CPP_MIN_LOG_LEVEL the user set is kept for later logs;
+  otherwise later C++ logs are errors only."""
+  os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
   sys.stderr.flush()
   saved = os.dup(2)
   with tempfile.TemporaryFile() as captured:
@@ -268,6 +267,10 @@ def cmd_train(args):
     print(f"tfgen train: warning: --mixed-precision bfloat16: {slow}", file=sys.stderr)
   if model.is_sequence and config["window"] is None:
     config["window"] = model.default_window
+  try:
+    model.check_window(config["window"])
+  except ValueError as e:
+    raise UsageError(f"--window {config['window']}: {_one_line(e)}") from None
   config["model_config"] = model.get_config()
   train, test = _datasets(config, model)
   try:
@@ -376,8 +379,8 @@ def _load_run(path, exports=True):
 
 def _export_metadata(family_name, config, model):
   """What an export records of its run (``assets.extra/tfgen.json``)."""
-  return {"model": family_name, "data": config["data"], "window": config.get("window"),
-          "uses_labels": bool(model.uses_labels)}
+  from tfgen.export import metadata
+  return metadata.of_model(model, family_name, config["data"], config.get("window"))
 
 
 def cmd_sample(args):

@@ -5,7 +5,21 @@ in the model's file) and registered here with one line. Code that serves
 every family (the CLI, run folders, the exporter, the benchmarks) looks a
 family up here and then talks to the model only through the
 ``tfgen.base.GenerativeModel`` contract.
+
+Other packages add families through the ``tfgen.families`` entry-point
+group: each entry point names a ``ModelFamily`` (or a function returning
+one), for example in a ``pyproject.toml``::
+
+    [project.entry-points."tfgen.families"]
+    my_flow = "my_package.my_flow:FAMILY"
+
+They are registered when this module is first imported, so a family from
+another package is found in a fresh ``tfgen sample`` process too. One that
+fails to load is skipped with a warning naming it.
 """
+
+import importlib.metadata
+import logging
 
 from tfgen.autoregressive import (char_rnn, made, multiscale_pixelcnn, nade, parallel_wavenet,
                                   pixelcnn, pixelrnn, transformer, video_pixel_network,
@@ -66,4 +80,28 @@ register(code_prior.FAMILY)
 register(text_to_image.FAMILY)
 register(revnet.FAMILY)
 
-__all__ = ["FAMILIES", "ModelFamily", "SizeOption", "family", "register", "unregister"]
+#: The entry-point group other packages register families under.
+ENTRY_POINT_GROUP = "tfgen.families"
+
+
+def load_entry_points(group=ENTRY_POINT_GROUP):
+  """Registers every family published under entry-point ``group``; returns their names."""
+  names = []
+  for point in importlib.metadata.entry_points(group=group):
+    try:
+      found = point.load()
+      if callable(found) and not isinstance(found, ModelFamily):
+        found = found()
+      register(found)
+    except Exception as e:  # another package's bug must not break tfgen
+      logging.getLogger("tfgen").warning("tfgen: skipped model family %r from entry point %r: "
+                                         "%s: %s", point.name, point.value, type(e).__name__, e)
+      continue
+    names.append(found.name)
+  return names
+
+
+load_entry_points()
+
+__all__ = ["ENTRY_POINT_GROUP", "FAMILIES", "ModelFamily", "SizeOption", "family",
+           "load_entry_points", "register", "unregister"]

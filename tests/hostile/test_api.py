@@ -246,7 +246,7 @@ CASES = [
         (2, 1, 4, 4, 1), 4)), r"\[0, 3\]"),
     ("vpn: num_frames 0", lambda: vpn().sample(2, seed=1, num_frames=0), "num_frames"),
     ("vpn: image dataset", lambda: VideoPixelNetwork.from_dataset(data.info("fashion_mnist")),
-     "videos"),
+     "models video data"),
     ("load video labels", lambda: data.load("moving_fashion_mnist_small", labels=True),
      "no labels"),
     # -- data and training helpers ---------------------------------------------------------------

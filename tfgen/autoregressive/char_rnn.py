@@ -63,6 +63,8 @@ class CharRNN(LikelihoodModel):
   >>> text = model.sample(1, length=400, prime="Q: ", seed=1, temperature=0.8)
   """
 
+  DATA_KINDS = ("text", "audio")
+
   def __init__(self, num_levels=256, cell="lstm", units=512, num_layers=2, embedding_dim=None,
                dropout=0.0, num_classes=None, condition_shape=None, scheduled_sampling=None,
                name="char_rnn", **kwargs):
@@ -95,11 +97,6 @@ class CharRNN(LikelihoodModel):
     self._logits(tf.zeros([1, 2], tf.int32), cond)  # build every weight now
     self.built = True
 
-  @classmethod
-  def from_dataset(cls, spec, **sizes):
-    if spec.kind == "image":
-      raise ValueError(f"CharRNN models sequences; dataset {spec.name!r} holds images.")
-    return cls(num_levels=spec.num_levels, **sizes)
 
   @property
   def default_window(self):
@@ -189,20 +186,16 @@ class CharRNN(LikelihoodModel):
 
   # -- sampling ----------------------------------------------------------------------
 
+  SAMPLE_OPTIONS = ("length", "prime", "method")
+
   def _sample(self, n, seed, temperature, condition, length=None, prime=None, method="cached"):
     """``n`` sequences of ``length`` codes, starting with ``prime`` if given;
     ``method`` ``'cached'`` (one cell step per token) or ``'naive'``."""
     if length is None:
       raise ValueError("CharRNN.sample needs `length`, the number of codes per sequence.")
     _validation.one_of(method, "method", {"cached", "naive"})
-    length = _validation.positive_int(length, "length")
     prime = (tf.zeros([0], tf.int32) if prime is None
              else sampling.as_prime(prime, self.num_levels, length))
-    return self._sample_graph(n, seed, temperature, condition, length=length, prime=prime,
-                              method=method)
-
-  def _sample_graph(self, n, seed, temperature, condition, length, prime=None, method="cached"):
-    prime = tf.zeros([0], tf.int32) if prime is None else tf.cast(prime, tf.int32)
     noise = sampling.gumbel_noise(tf.stack([n, length, self.num_levels]), seed)
     states = self._initial_states(condition, n)
     fn = self._cached_fn if method == "cached" else self._naive_fn
@@ -258,10 +251,11 @@ class CharRNN(LikelihoodModel):
 
 FAMILY = ModelFamily(
     "char_rnn", CharRNN, "Karpathy 2015 (char-rnn); Bengio et al. 2015, Scheduled Sampling for "
-    "Sequence Prediction with Recurrent Neural Networks", ("text", "audio"), "fortunes",
+    "Sequence Prediction with Recurrent Neural Networks", "fortunes",
     demo=dict(cell="lstm", units=256, num_layers=2),
     sizes=(SizeOption("units", "units", int, "recurrent state size"),
            SizeOption("num-layers", "num_layers", int, "recurrent layers"),
            SizeOption("cell", "cell", str, f"recurrent cell: {' or '.join(CELLS)}"),
            SizeOption("scheduled-sampling", "scheduled_sampling", str,
-                      f"scheduled-sampling decay: {', '.join(DECAYS)}")))
+                      f"scheduled-sampling decay: {', '.join(DECAYS)}")),
+    tiny=dict(num_levels=8, units=4, num_layers=1))

@@ -6,7 +6,8 @@ import tensorflow_probability as tfp
 
 from tfgen import _validation
 from tfgen.autoregressive.sampling import gumbel_argmax, gumbel_noise
-from tfgen.base import _MISSING, LikelihoodModel, deprecated_alias
+from tfgen._deprecation import MISSING, deprecated_alias
+from tfgen.base import LikelihoodModel
 from tfgen.family import ModelFamily, SizeOption, int_list
 from tfgen.layers.masked_mlp import MaskedMLP
 
@@ -49,9 +50,9 @@ class MADE(LikelihoodModel):
 
   def __init__(self, event_size, hidden_units=(512,), num_levels=2,
                input_order="left-to-right", num_classes=None, condition_shape=None, seed=None,
-               num_masks=1, name="made", conditional_size=_MISSING, **kwargs):
+               num_masks=1, name="made", conditional_size=MISSING, **kwargs):
     _validation.full_precision("MADE")
-    old = _MISSING if conditional_size in (_MISSING, None) else (conditional_size,)
+    old = MISSING if conditional_size in (MISSING, None) else (conditional_size,)
     condition_shape = deprecated_alias(condition_shape, old, "conditional_size",
                                        "condition_shape", "MADE")
     super().__init__(name=name, **kwargs)
@@ -63,8 +64,14 @@ class MADE(LikelihoodModel):
     self.hidden_units = [_validation.positive_int(u, "hidden_units entry") for u in hidden_units]
     self._set_condition(num_classes, condition_shape)
     self.order = self._order(input_order, seed)
-    self.num_dims = self.event_size
     self.num_masks = _validation.positive_int(num_masks, "num_masks")
+    params = 1 if self.num_levels == 2 else self.num_levels
+    widths = [self.event_size] + self.hidden_units + [self.event_size * params]
+    mask_entries = self.num_masks * sum(a * b for a, b in zip(widths, widths[1:]))
+    if self.num_masks > 1 and mask_entries > self.max_mask_entries:
+      raise ValueError(f"`num_masks`={self.num_masks} masks of this network hold "
+                       f"{mask_entries:,} entries, more than max_mask_entries="
+                       f"{self.max_mask_entries:,}; use fewer masks.")
     self.seed = seed
     degrees = np.empty(self.event_size, np.int32)
     degrees[self.order] = np.arange(1, self.event_size + 1)  # 1-based position in the order
@@ -83,12 +90,6 @@ class MADE(LikelihoodModel):
                  None if self.condition_size is None else tf.zeros([1, self.condition_size]))
     self.built = True
 
-  @classmethod
-  def from_dataset(cls, spec, **sizes):
-    if spec.kind != "image":
-      raise ValueError(f"MADE models fixed-size vectors or images; dataset {spec.name!r} is "
-                       f"{spec.kind}.")
-    return cls(tuple(spec.shape), num_levels=spec.num_levels, **sizes)
 
   def _order(self, input_order, seed):
     d = self.event_size
@@ -126,7 +127,25 @@ class MADE(LikelihoodModel):
     """``Independent(Bernoulli | Categorical)`` over the flat event, given ``x``."""
     return self._distribution(self._flat(x), condition)
 
+  #: Upper bound on ``num_masks`` × the network's weight count (the masks are stored).
+  max_mask_entries = 2 ** 28
+
+  def _check_mask(self, mask):
+    """``mask`` (which ensemble member scores ``x``): an int in ``[0, num_masks)``."""
+    if isinstance(mask, (tf.Tensor, tf.Variable)):
+      if mask.shape.rank not in (None, 0) or not mask.dtype.is_integer:
+        raise ValueError(f"`mask` must be an integer scalar, got a {mask.dtype.name} tensor "
+                         f"of shape {mask.shape}.")
+      return _validation.in_range(mask, 0, self.num_masks - 1, "mask")
+    if isinstance(mask, bool) or not isinstance(mask, (int, np.integer)) \
+        or not 0 <= mask < self.num_masks:
+      raise ValueError(f"`mask` must be an integer in [0, {self.num_masks - 1}] (this MADE has "
+                       f"num_masks={self.num_masks}), got {mask!r}.")
+    return int(mask)
+
   def _log_prob(self, x, condition, training=False, mask=None):
+    if mask is not None:
+      mask = self._check_mask(mask)
     flat = self._flat(x)
     if self.num_masks == 1 or mask is not None:
       return self._distribution(flat, condition, 0 if mask is None else mask).log_prob(flat)
@@ -170,7 +189,8 @@ class MADE(LikelihoodModel):
 
 FAMILY = ModelFamily(
     "made", MADE, "Germain, Gregor, Murray & Larochelle 2015, MADE: Masked Autoencoder for "
-    "Distribution Estimation", ("image",), "binarized_fashion_mnist",
+    "Distribution Estimation", "binarized_fashion_mnist",
     demo=dict(hidden_units=[500]),
     sizes=(SizeOption("hidden-units", "hidden_units", int_list,
-                      "comma-separated hidden layer widths"),))
+                      "comma-separated hidden layer widths"),),
+    tiny=dict(event_size=(4, 4, 1), hidden_units=[8], num_levels=4))

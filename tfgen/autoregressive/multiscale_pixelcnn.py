@@ -91,7 +91,6 @@ class MultiscalePixelCNN(LikelihoodModel):
     self.image_shape = _validation.image_shape(image_shape)
     self.event_shape = self.image_shape
     h, w, c = self.image_shape
-    self.num_dims = h * w * c
     self.num_levels = _validation.positive_int(num_levels, "num_levels")
     if upscalings is None:
       upscalings = 0
@@ -127,12 +126,6 @@ class MultiscalePixelCNN(LikelihoodModel):
     self._logits(tf.zeros([1, h, w, c], tf.int32), cond)       # build every weight now
     self.built = True
 
-  @classmethod
-  def from_dataset(cls, spec, **sizes):
-    if spec.kind != "image":
-      raise ValueError(f"MultiscalePixelCNN models images; dataset {spec.name!r} is "
-                       f"{spec.kind}.")
-    return cls(spec.shape, num_levels=spec.num_levels, **sizes)
 
   @property
   def sequential_steps(self):
@@ -172,18 +165,14 @@ class MultiscalePixelCNN(LikelihoodModel):
 
   # -- sampling -----------------------------------------------------------------------
 
+  SAMPLE_OPTIONS = ("method",)
+
   def _sample(self, n, seed, temperature, condition, method="cached"):
     """``method`` is the base PixelCNN's sampler (``'cached'`` or ``'naive'``);
     the upscalings are ``2k`` parallel passes either way."""
     _validation.one_of(method, "method", {"cached", "naive"})
-    return self._sample_graph(n, seed, temperature, condition, method=method)
-
-  def _sample_graph(self, n, seed, temperature, condition, method="cached"):
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int32), 1 + 2 * len(self.nets))
-    if method == "cached":
-      y = self.base._sample_graph(n, seeds[0], temperature, condition)
-    else:
-      y = self.base._sample(n, seeds[0], temperature, condition, method="naive")
+    y = self.base.sample_encoded(n, seeds[0], temperature, condition, method=method)
     return self._upscale(tf.cast(y, tf.int32), seeds[1:], temperature, condition)
 
   @tf.function(reduce_retracing=True)
@@ -209,9 +198,9 @@ class MultiscalePixelCNN(LikelihoodModel):
 
 FAMILY = ModelFamily(
     "multiscale_pixelcnn", MultiscalePixelCNN,
-    "Reed et al. 2017, Parallel Multiscale Autoregressive Density Estimation", ("image",),
-    "binarized_fashion_mnist", demo=dict(filters=32, num_layers=4, base_filters=32,
+    "Reed et al. 2017, Parallel Multiscale Autoregressive Density Estimation", "binarized_fashion_mnist", demo=dict(filters=32, num_layers=4, base_filters=32,
                                          base_layers=4),
     sizes=(SizeOption("filters", "filters", int, "group network width"),
            SizeOption("num-layers", "num_layers", int, "residual blocks per group network"),
-           SizeOption("upscalings", "upscalings", int, "times the image is halved for the base")))
+           SizeOption("upscalings", "upscalings", int, "times the image is halved for the base")),
+    tiny=dict(image_shape=(4, 4, 1), num_levels=4, upscalings=1, filters=4, num_layers=1, base_filters=4, base_layers=1))

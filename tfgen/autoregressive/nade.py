@@ -47,7 +47,6 @@ class NADE(LikelihoodModel):
     super().__init__(name=name, **kwargs)
     self.event_shape = _validation.event_shape(event_size)
     self.event_size = int(np.prod(self.event_shape))
-    self.num_dims = self.event_size
     self.hidden_units = _validation.positive_int(hidden_units, "hidden_units")
     self.num_levels = _validation.positive_int(num_levels, "num_levels")
     if self.num_levels < 2:
@@ -66,12 +65,6 @@ class NADE(LikelihoodModel):
       self.condition_proj.build([None, self.condition_size])
     self.built = True
 
-  @classmethod
-  def from_dataset(cls, spec, **sizes):
-    if spec.kind != "image":
-      raise ValueError(f"NADE models fixed-size vectors or images; dataset {spec.name!r} is "
-                       f"{spec.kind}.")
-    return cls(spec.shape, num_levels=spec.num_levels, **sizes)
 
   # -- the network ---------------------------------------------------------------
 
@@ -125,13 +118,12 @@ class NADE(LikelihoodModel):
 
   # -- sampling ---------------------------------------------------------------------
 
+  SAMPLE_OPTIONS = ("method",)
+
   def _sample(self, n, seed, temperature, condition, method="cached"):
     """``n`` samples, one dimension per step (``method``: ``'cached'`` keeps the
     running pre-activation; ``'naive'`` reruns the network; same draws)."""
     _validation.one_of(method, "method", {"cached", "naive"})
-    return self._sample_graph(n, seed, temperature, condition, method)
-
-  def _sample_graph(self, n, seed, temperature, condition, method="cached"):
     levels = self.num_levels
     noise = gumbel_noise(tf.stack([n, self.event_size, levels]), seed)
     bias = self._bias(condition, n)
@@ -180,5 +172,6 @@ class NADE(LikelihoodModel):
 
 FAMILY = ModelFamily(
     "nade", NADE, "Larochelle & Murray 2011, The Neural Autoregressive Distribution Estimator",
-    ("image",), "binarized_fashion_mnist", demo=dict(hidden_units=500),
-    sizes=(SizeOption("hidden-units", "hidden_units", int, "NADE hidden units (one layer)"),))
+    "binarized_fashion_mnist", demo=dict(hidden_units=500),
+    sizes=(SizeOption("hidden-units", "hidden_units", int, "NADE hidden units (one layer)"),),
+    tiny=dict(event_size=(4, 4, 1), hidden_units=8, num_levels=4))

@@ -117,6 +117,8 @@ class ParallelWaveNet(GenerativeModel):
     frame_length: STFT frame of the power loss, in samples.
   """
 
+  DATA_KINDS = ("audio",)
+
   def __init__(self, teacher, flow_layers=(10, 10, 10, 30), channels=64, power_weight=1.0,
                frame_length=256, name="parallel_wavenet", **kwargs):
     _validation.full_precision("ParallelWaveNet")
@@ -136,6 +138,9 @@ class ParallelWaveNet(GenerativeModel):
     if not (np.isfinite(self.power_weight) and self.power_weight >= 0):
       raise ValueError(f"`power_weight` must be finite and non-negative, got {power_weight!r}.")
     self.frame_length = _validation.positive_int(frame_length, "frame_length")
+    if self.frame_length < 4:  # the STFT hops a quarter frame
+      raise ValueError(f"`frame_length` must be at least 4 samples (the power loss hops "
+                       f"frame_length // 4), got {frame_length!r}.")
     self.num_levels = self.teacher.num_levels
     self.sample_rate = self.teacher.sample_rate
     self.event_shape = (None,)
@@ -171,10 +176,8 @@ class ParallelWaveNet(GenerativeModel):
     return self.teacher.default_window
 
   @classmethod
-  def from_dataset(cls, spec, teacher=None, **sizes):
+  def _from_dataset(cls, spec, teacher=None, **sizes):
     teacher = _as_wavenet(teacher)
-    if spec.kind != "audio":
-      raise ValueError(f"ParallelWaveNet models audio; dataset {spec.name!r} is {spec.kind}.")
     if spec.num_levels != teacher.num_levels:
       raise ValueError(f"The teacher models {teacher.num_levels} μ-law levels; dataset "
                        f"{spec.name!r} has {spec.num_levels}.")
@@ -244,6 +247,7 @@ class ParallelWaveNet(GenerativeModel):
 
   def _objective(self, x, condition, training):
     x = self._check_data(x)
+    condition = self._encode_condition(condition, tf.shape(x)[0])  # class ids → one-hot
     z = self._noise(tf.shape(x, out_type=tf.int32))
     kl, cross, student = self.distillation(z, condition)
     start = tf.minimum(self.teacher.loss_start, tf.shape(x)[1] - 1)
@@ -275,8 +279,11 @@ class ParallelWaveNet(GenerativeModel):
 
   def waveform(self, n, length, *, seed=None, temperature=1.0, condition=None):
     """``n`` float waveforms ``[n, length]`` (unclipped) in one pass per flow."""
-    n = _validation.positive_int(n, "n")
+    n = self._check_n(n)
     length = _validation.positive_int(length, "length")
+    if length > self.max_length:
+      raise ValueError(f"`length` must be in [1, {self.max_length}], got {length}.")
+    self._check_elements(n, self._sample_elements({"length": length}))
     encoded = self._encode_condition(condition, n)
     return self._waveform(self._noise([n, length], _validation.seed(seed),
                                       _validation.temperature(temperature)), encoded)
@@ -285,16 +292,19 @@ class ParallelWaveNet(GenerativeModel):
   def _waveform(self, z, condition):
     return self.transform(z, condition)[0]
 
+  SAMPLE_OPTIONS = ("length",)
+
   def _sample(self, n, seed, temperature, condition, length=8000):
     """``n`` sequences of ``length`` μ-law codes, one parallel pass per flow."""
-    if not isinstance(length, (tf.Tensor, tf.Variable)):
-      length = _validation.positive_int(length, "length")
     z = self._noise(tf.stack([n, length]), seed, temperature)
     x = self._waveform(z, condition)
     return audio.mu_law_encode(tf.clip_by_value(x, -1., 1.), self.num_levels)
 
-  def _sample_elements(self, length):
-    return length
+  def _sample_elements(self, options):
+    """Floats one sequence holds at once: every flow layer's gated
+    activations, ``2 · channels`` per step, and the output."""
+    length = options.get("length", 8000)
+    return length * (2 * self.channels + 2)
 
   def serving_functions(self):
     """``serving_default`` is generation (a vocoder's one job), the same
@@ -312,8 +322,9 @@ class ParallelWaveNet(GenerativeModel):
 FAMILY = ModelFamily(
     "parallel_wavenet", ParallelWaveNet,
     "van den Oord et al. 2017, Parallel WaveNet: Fast High-Fidelity Speech Synthesis",
-    ("audio",), "speech", demo=dict(flow_layers=(6, 6, 6, 8), channels=32),
+    "speech", demo=dict(flow_layers=(6, 6, 6, 8), channels=32),
     sizes=(SizeOption("flow-layers", "flow_layers", int_list,
                       "layers per IAF flow, comma-separated (the paper: 10,10,10,30)"),
            SizeOption("channels", "channels", int, "width of every flow")),
-    builds_on={"teacher": "wavenet"})
+    builds_on={"teacher": "wavenet"},
+    tiny=dict(flow_layers=[1, 2], channels=4))

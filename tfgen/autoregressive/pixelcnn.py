@@ -5,7 +5,8 @@ import tensorflow_probability as tfp
 
 from tfgen import _validation
 from tfgen.autoregressive import sampling
-from tfgen.base import _MISSING, LikelihoodModel, deprecated_alias
+from tfgen._deprecation import MISSING, deprecated_alias
+from tfgen.base import LikelihoodModel
 from tfgen.layers.gated_unet import GatedPixelCNNUNet
 from tfgen.layers.masked_conv import MaskedConv2D
 from tfgen.layers.pixelcnn_stacks import GatedPixelCNNStack, PixelCNNStack
@@ -67,7 +68,7 @@ class PixelCNN(LikelihoodModel):
   def __init__(self, image_shape, num_levels=256, filters=96, num_layers=12, gated=False,
                kernel_size=3, num_classes=None, condition_shape=None, downsample=0,
                name="pixelcnn",
-               conditional_shape=_MISSING, **kwargs):
+               conditional_shape=MISSING, **kwargs):
     condition_shape = deprecated_alias(condition_shape, conditional_shape, "conditional_shape",
                                        "condition_shape", "PixelCNN")
     super().__init__(name=name, **kwargs)
@@ -85,8 +86,7 @@ class PixelCNN(LikelihoodModel):
     self._set_condition(num_classes, condition_shape)
     self.num_layers = _validation.positive_int(num_layers, "num_layers")
     self.kernel_size = _validation.positive_int(kernel_size, "kernel_size")
-    self.gated = bool(gated)
-    self.num_dims = h * w * c
+    self.gated = _validation.boolean(gated, "gated")
     self.condition_map = (self.condition_shape is not None and len(self.condition_shape) == 3
                           and tuple(self.condition_shape[:2]) == (h, w))
     width = self.condition_shape[-1] if self.condition_map else self.condition_size
@@ -111,11 +111,6 @@ class PixelCNN(LikelihoodModel):
     self._logits(tf.zeros((1,) + self.image_shape, tf.int32), cond)  # build every weight now
     self.built = True
 
-  @classmethod
-  def from_dataset(cls, spec, **sizes):
-    if spec.kind != "image":
-      raise ValueError(f"PixelCNN models images; dataset {spec.name!r} is {spec.kind}.")
-    return cls(spec.shape, num_levels=spec.num_levels, **sizes)
 
   def _encode_condition(self, condition, batch):
     if not self.condition_map or condition is None:
@@ -166,6 +161,8 @@ class PixelCNN(LikelihoodModel):
     """``('cached', 'naive')``: the first is the default."""
     return ("cached", "naive")
 
+  SAMPLE_OPTIONS = ("method", "prefix")
+
   def _sample(self, n, seed, temperature, condition, method=None, prefix=None):
     """One sub-pixel at a time. Options:
 
@@ -183,12 +180,6 @@ class PixelCNN(LikelihoodModel):
     noise = sampling.gumbel_noise([n, h, w, c, self.num_levels], seed)
     fn = self._cached_fn if method == "cached" else self._naive_fn
     return fn(images, tf.constant(start), noise, temperature, condition)
-
-  def _sample_graph(self, n, seed, temperature, condition):
-    h, w, c = self.image_shape
-    images = tf.zeros(tf.stack([n, h, w, c]), tf.int32)
-    noise = sampling.gumbel_noise(tf.stack([n, h, w, c, self.num_levels]), seed)
-    return self._cached_fn(images, tf.constant(0), noise, temperature, condition)
 
   @tf.function(reduce_retracing=True)
   def _naive_fn(self, images, start, noise, temperature, condition):
@@ -216,10 +207,12 @@ GATED_SIZES = PIXEL_SIZES + (SizeOption(
 
 FAMILY = ModelFamily(
     "pixelcnn", PixelCNN, "van den Oord, Kalchbrenner & Kavukcuoglu 2016, Pixel Recurrent "
-    "Neural Networks", ("image",), "binarized_fashion_mnist",
-    demo=dict(filters=32, num_layers=6), sizes=PIXEL_SIZES, options=dict(gated=False))
+    "Neural Networks", "binarized_fashion_mnist",
+    demo=dict(filters=32, num_layers=6), sizes=PIXEL_SIZES, options=dict(gated=False),
+    tiny=dict(image_shape=(4, 4, 1), num_levels=4, filters=4, num_layers=2))
 
 GATED_FAMILY = ModelFamily(
     "gated_pixelcnn", PixelCNN, "van den Oord et al. 2016, Conditional Image Generation with "
-    "PixelCNN Decoders", ("image",), "binarized_fashion_mnist",
-    demo=dict(filters=32, num_layers=6), sizes=GATED_SIZES, options=dict(gated=True))
+    "PixelCNN Decoders", "binarized_fashion_mnist",
+    demo=dict(filters=32, num_layers=6), sizes=GATED_SIZES, options=dict(gated=True),
+    tiny=dict(image_shape=(4, 4, 1), num_levels=4, filters=4, num_layers=2))

@@ -57,7 +57,6 @@ class PixelRNN(LikelihoodModel):
     self.num_layers = _validation.positive_int(num_layers, "num_layers")
     self.layer = _validation.one_of(layer, "layer", set(LAYERS))
     self._set_condition(num_classes, condition_shape)
-    self.num_dims = h * w * c
     self.first = MaskedConv2D(self.units, 7, "A", c, name="first")
     self.rnns = [LAYERS[self.layer](self.units, c, condition_size=self.condition_size,
                                     name=f"{self.layer}_lstm_{n}") for n in range(num_layers)]
@@ -67,11 +66,6 @@ class PixelRNN(LikelihoodModel):
     self._logits(tf.zeros((1,) + self.image_shape, tf.int32), cond)  # build every weight now
     self.built = True
 
-  @classmethod
-  def from_dataset(cls, spec, **sizes):
-    if spec.kind != "image":
-      raise ValueError(f"PixelRNN models images; dataset {spec.name!r} is {spec.kind}.")
-    return cls(spec.shape, num_levels=spec.num_levels, **sizes)
 
   def _scale(self, x):
     return tf.cast(x, tf.float32) * (2. / (self.num_levels - 1)) - 1.
@@ -103,15 +97,12 @@ class PixelRNN(LikelihoodModel):
   def _log_prob(self, x, condition, training=False):
     return self._conditionals(x, condition).log_prob(x)
 
+  SAMPLE_OPTIONS = ("prefix",)
+
   def _sample(self, n, seed, temperature, condition, prefix=None):
     """``n`` images, one sub-pixel per network pass; ``prefix`` keeps the top rows."""
     images, start = sampling.image_prefix(prefix, n, self.image_shape, self.num_levels)
-    return self._sample_graph(n, seed, temperature, condition, images=images, start=start)
-
-  def _sample_graph(self, n, seed, temperature, condition, images=None, start=0):
     h, w, c = self.image_shape
-    if images is None:
-      images = tf.zeros(tf.stack([n, h, w, c]), tf.int32)
     noise = sampling.gumbel_noise(tf.stack([n, h, w, c, self.num_levels]), seed)
     return self._naive_fn(images, tf.constant(start), noise, temperature, condition)
 
@@ -129,8 +120,9 @@ class PixelRNN(LikelihoodModel):
 
 FAMILY = ModelFamily(
     "pixelrnn", PixelRNN, "van den Oord, Kalchbrenner & Kavukcuoglu 2016, Pixel Recurrent "
-    "Neural Networks (Row LSTM, Diagonal BiLSTM)", ("image",), "binarized_fashion_mnist",
+    "Neural Networks (Row LSTM, Diagonal BiLSTM)", "binarized_fashion_mnist",
     demo=dict(units=32, num_layers=2, layer="diagonal"),
     sizes=(SizeOption("units", "units", int, "recurrent state size"),
            SizeOption("num-layers", "num_layers", int, "spatial LSTM layers"),
-           SizeOption("layer", "layer", str, "spatial LSTM: row or diagonal")))
+           SizeOption("layer", "layer", str, "spatial LSTM: row or diagonal")),
+    tiny=dict(image_shape=(3, 3, 1), num_levels=4, units=4, num_layers=1))

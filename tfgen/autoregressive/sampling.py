@@ -153,6 +153,13 @@ def as_prime(prime, num_levels, length):
   or integer codes in ``[0, num_levels)``. Raises a ValueError that says
   what was expected otherwise.
   """
+  if isinstance(prime, (tf.Tensor, tf.Variable)):
+    # A served prime: int codes, empty meaning none, checked in the graph.
+    from tfgen import _validation
+    codes = _validation.discrete_batch(prime[None], [None], num_levels, name="prime",
+                                       allow_empty=True)[0]
+    return _validation.at_least(codes, length, tf.size(codes),
+                                "`prime` must not be longer than `length`.")
   if isinstance(prime, str):
     prime = prime.encode("utf-8")
   if isinstance(prime, (bytes, bytearray)):
@@ -195,9 +202,11 @@ def image_prefix(prefix, n, image_shape, num_levels):
   ``1 ≤ rows < H``."""
   from tfgen import _validation
   h, w, c = image_shape
-  images = tf.zeros([n, h, w, c], tf.int32)
+  images = tf.zeros(tf.stack([n, h, w, c]), tf.int32)
   if prefix is None:
     return images, 0
+  if not isinstance(n, int):
+    raise ValueError("`prefix` needs a Python int `n` (the number of rows it holds).")
   prefix = _validation.discrete_batch(prefix, [None, w, c], num_levels, name="prefix")
   if prefix.shape[0] != n or not 0 < prefix.shape[1] < h:
     raise ValueError(f"`prefix` must have shape [{n}, rows, {w}, {c}] with 1 <= rows <= "

@@ -49,6 +49,8 @@ class Transformer(LikelihoodModel):
     num_classes, condition_shape: conditional on class ids or vectors.
   """
 
+  DATA_KINDS = ("text", "audio")
+
   def __init__(self, num_levels=256, context_length=256, num_layers=4, d_model=128,
                num_heads=4, attention="dense", block_size=None, dropout=0.0, num_classes=None,
                condition_shape=None, name="transformer", **kwargs):
@@ -94,12 +96,6 @@ class Transformer(LikelihoodModel):
 
   # -- the network -------------------------------------------------------------------
 
-  @classmethod
-  def from_dataset(cls, spec, **sizes):
-    if spec.kind == "image":
-      raise ValueError(f"Transformer models sequences; dataset {spec.name!r} holds images "
-                       "(use image_transformer).")
-    return cls(num_levels=spec.num_levels, **sizes)
 
   @property
   def default_window(self):
@@ -109,9 +105,16 @@ class Transformer(LikelihoodModel):
   def bos(self):
     return self.num_levels
 
+  def check_window(self, window):
+    window = super().check_window(window)
+    if self.is_sequence and window is not None:
+      self._check_length(int(window))
+    return window
+
   def _check_length(self, length):
-    message = (f"sequences are at most context_length={self.context_length} long; cut them "
-               "into windows (tfgen.data.load(..., window=...)) or build a longer context")
+    message = (f"`x`: sequences are at most context_length={self.context_length} long; cut "
+               "them into windows (tfgen.data.load(..., window=...)) or build a longer "
+               "context")
     if isinstance(length, int):
       if length > self.context_length:
         raise ValueError(f"{message}: got {length}.")
@@ -157,20 +160,23 @@ class Transformer(LikelihoodModel):
 
   # -- sampling ----------------------------------------------------------------------
 
+  SAMPLE_OPTIONS = ("length", "prime", "method")
+
+  def _sample_elements(self, options):
+    """Floats one sequence needs: its Gumbel noise and the key/value cache,
+    ``2 · num_layers · d_model`` per position."""
+    length = options.get("length")
+    length = self.context_length if length is None else length
+    return length * (self.num_levels + 2 * self.num_layers * self.d_model)
+
   def _sample(self, n, seed, temperature, condition, length=None, prime=None, method="cached"):
     """``n`` sequences of ``length`` (≤ context_length) codes, starting with ``prime``."""
     if length is None:
       length = self.context_length
-    length = _validation.positive_int(length, "length")
-    self._check_length(length)
     _validation.one_of(method, "method", {"cached", "naive"})
+    check = self._check_length(length)
     prime = (tf.zeros([0], tf.int32) if prime is None
              else sampling.as_prime(prime, self.num_levels, length))
-    return self._sample_graph(n, seed, temperature, condition, length, prime, method)
-
-  def _sample_graph(self, n, seed, temperature, condition, length, prime=None, method="cached"):
-    check = self._check_length(length)
-    prime = tf.zeros([0], tf.int32) if prime is None else tf.cast(prime, tf.int32)
     if check is not None:
       with tf.control_dependencies([check]):
         prime = tf.identity(prime)
@@ -232,6 +238,8 @@ class ImageTransformer(Transformer):
   row and the column above (Child et al. §4.2).
   """
 
+  DATA_KINDS = ("image",)
+
   def __init__(self, image_shape, num_levels=256, num_layers=4, d_model=128, num_heads=4,
                attention="strided", block_size=None, dropout=0.0, num_classes=None,
                condition_shape=None, name="image_transformer", **kwargs):
@@ -243,7 +251,6 @@ class ImageTransformer(Transformer):
                      d_model=d_model, num_heads=num_heads, attention=attention,
                      block_size=block_size, dropout=dropout, num_classes=num_classes,
                      condition_shape=condition_shape, name=name, **kwargs)
-    self.num_dims = h * w * c
 
   def _set_event(self):
     self.event_shape = self.image_shape
@@ -262,6 +269,8 @@ class ImageTransformer(Transformer):
   def _flat(self, x):
     return tf.reshape(x, tf.stack([tf.shape(x)[0], -1]))
 
+  SAMPLE_OPTIONS = ("prefix", "method")
+
   def _sample(self, n, seed, temperature, condition, prefix=None, method="cached"):
     """``n`` images; ``prefix`` (``[n, rows, W, C]``, ``rows < H``) keeps the top rows."""
     _validation.one_of(method, "method", {"cached", "naive"})
@@ -270,7 +279,7 @@ class ImageTransformer(Transformer):
       images, start = sampling.image_prefix(prefix, n, self.image_shape, self.num_levels)
       prefix = images[:, :start // (w * c)]
     flat = self._image_graph(n, seed, temperature, condition, prefix, method)
-    return tf.reshape(flat, [n, h, w, c])
+    return tf.reshape(flat, tf.stack([n, h, w, c]))
 
   def _image_graph(self, n, seed, temperature, condition, prefix, method):
     noise = sampling.gumbel_noise(tf.stack([n, self.num_dims, self.num_levels]), seed)
@@ -287,15 +296,6 @@ class ImageTransformer(Transformer):
     noise = tf.concat([forced, noise[:, k:]], axis=1)
     return fn(noise, temperature, cond, tf.zeros([0], tf.int32))
 
-  def _sample_graph(self, n, seed, temperature, condition, **options):
-    flat = self._image_graph(n, seed, temperature, condition, None, "cached")
-    return tf.reshape(flat, tf.concat([[n], self.image_shape], 0))
-
-  @classmethod
-  def from_dataset(cls, spec, **sizes):
-    if spec.kind != "image":
-      raise ValueError(f"ImageTransformer models images; dataset {spec.name!r} is {spec.kind}.")
-    return cls(spec.shape, num_levels=spec.num_levels, **sizes)
 
   @property
   def default_window(self):
@@ -316,12 +316,14 @@ _SIZES = (SizeOption("num-layers", "num_layers", int, "decoder blocks"),
 
 FAMILY = ModelFamily(
     "transformer", Transformer, "Radford et al. 2019 (GPT-2, byte level); Child et al. 2019, "
-    "Generating Long Sequences with Sparse Transformers", ("text", "audio"), "fortunes",
+    "Generating Long Sequences with Sparse Transformers", "fortunes",
     demo=dict(context_length=256, num_layers=4, d_model=128, num_heads=4, attention="dense"),
     sizes=_SIZES + (SizeOption("context-length", "context_length", int,
-                               "longest sequence"),))
+                               "longest sequence"),),
+    tiny=dict(num_levels=8, context_length=12, num_layers=1, d_model=8, num_heads=2, attention="strided"))
 
 IMAGE_FAMILY = ModelFamily(
     "image_transformer", ImageTransformer, "Child et al. 2019, Generating Long Sequences with "
-    "Sparse Transformers (images)", ("image",), "binarized_fashion_mnist",
-    demo=dict(num_layers=4, d_model=64, num_heads=4, attention="strided"), sizes=_SIZES)
+    "Sparse Transformers (images)", "binarized_fashion_mnist",
+    demo=dict(num_layers=4, d_model=64, num_heads=4, attention="strided"), sizes=_SIZES,
+    tiny=dict(image_shape=(4, 4, 1), num_levels=4, num_layers=1, d_model=8, num_heads=2))

@@ -67,6 +67,8 @@ class VideoPixelNetwork(LikelihoodModel):
     num_classes, condition_shape: a class or vector condition (at most one).
   """
 
+  DATA_KINDS = ("video",)
+
   def __init__(self, video_shape, num_levels=256, encoder_filters=32, encoder_layers=4,
                lstm_filters=32, decoder_filters=32, decoder_layers=4, num_classes=None,
                condition_shape=None, name="video_pixel_network", **kwargs):
@@ -78,7 +80,6 @@ class VideoPixelNetwork(LikelihoodModel):
     self.frame_shape = _validation.image_shape(video_shape[1:])
     self.video_shape = (frames,) + tuple(self.frame_shape)
     self.event_shape = self.video_shape
-    self.num_dims = int(np.prod(self.video_shape))
     self.num_levels = _validation.positive_int(num_levels, "num_levels")
     p = _validation.positive_int
     self.encoder_filters = p(encoder_filters, "encoder_filters")
@@ -102,12 +103,6 @@ class VideoPixelNetwork(LikelihoodModel):
     self._log_prob(tf.zeros([1, 2, h, w, self.frame_shape[2]], tf.int32), cond)  # build now
     self.built = True
 
-  @classmethod
-  def from_dataset(cls, spec, **sizes):
-    if spec.kind != "video":
-      raise ValueError(f"VideoPixelNetwork models videos; dataset {spec.name!r} holds "
-                       f"{spec.kind} data (try moving_fashion_mnist_small).")
-    return cls(spec.shape, num_levels=spec.num_levels, **sizes)
 
   # -- the network ------------------------------------------------------------------------
 
@@ -188,13 +183,29 @@ class VideoPixelNetwork(LikelihoodModel):
 
   # -- sampling -------------------------------------------------------------------------
 
+  SAMPLE_OPTIONS = ("num_frames", "prefix_frames", "method")
+
+  #: Upper bound on ``num_frames``: generation unrolls one step per frame.
+  max_frames = 1024
+
+  def _sample_elements(self, options):
+    frames = options.get("num_frames")
+    frames = self.video_shape[0] if frames is None else self._check_frames(frames)
+    return frames * int(np.prod(self.frame_shape)) * self.num_levels
+
+  def _check_frames(self, num_frames):
+    num_frames = _validation.positive_int(num_frames, "num_frames")
+    if num_frames > self.max_frames:
+      raise ValueError(f"`num_frames` must be at most {self.max_frames} (max_frames), got "
+                       f"{num_frames}.")
+    return num_frames
+
   def _sample(self, n, seed, temperature, condition, num_frames=None, prefix_frames=None,
               method="cached"):
     """Frame by frame: ``num_frames`` frames (default: the training length),
     continuing ``prefix_frames`` if given."""
     _validation.one_of(method, "method", {"cached", "naive"})
-    num_frames = self.video_shape[0] if num_frames is None else _validation.positive_int(
-        num_frames, "num_frames")
+    num_frames = self.video_shape[0] if num_frames is None else self._check_frames(num_frames)
     prefix = self._check_prefix(prefix_frames, n, num_frames)
     return self._sample_frames(n, seed, temperature, condition, num_frames, prefix, method)
 
@@ -213,10 +224,6 @@ class VideoPixelNetwork(LikelihoodModel):
                                       list(self.frame_shape), self.num_levels,
                                       name="prefix_frames")
 
-  def _sample_graph(self, n, seed, temperature, condition, **options):
-    return self._sample_frames(n, seed, temperature, condition, self.video_shape[0], None,
-                               "cached")
-
   def _sample_frames(self, n, seed, temperature, condition, num_frames, prefix, method):
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int32), num_frames)
     given = 0 if prefix is None else prefix.shape[0] // n
@@ -227,10 +234,8 @@ class VideoPixelNetwork(LikelihoodModel):
       h, state = self._step(prev, state, n, condition)
       if t < given:
         frame = prefix[:, t]
-      elif method == "cached":
-        frame = self.decoder._sample_graph(n, seeds[t], temperature, h)
       else:
-        frame = self.decoder._sample(n, seeds[t], temperature, h, method="naive")
+        frame = self.decoder.sample_encoded(n, seeds[t], temperature, h, method=method)
       prev = tf.cast(frame, tf.int32)
       frames.append(prev)
     return tf.stack(frames, axis=1)
@@ -247,11 +252,11 @@ class VideoPixelNetwork(LikelihoodModel):
 
 FAMILY = ModelFamily(
     "video_pixel_network", VideoPixelNetwork,
-    "Kalchbrenner et al. 2016, Video Pixel Networks", ("video",),
-    "binarized_moving_fashion_mnist_small",
+    "Kalchbrenner et al. 2016, Video Pixel Networks", "binarized_moving_fashion_mnist_small",
     demo=dict(encoder_filters=16, encoder_layers=2, lstm_filters=16, decoder_filters=16,
               decoder_layers=3),
     sizes=(SizeOption("filters", "decoder_filters", int, "decoder feature maps"),
            SizeOption("num-layers", "decoder_layers", int, "decoder gated blocks"),
            SizeOption("lstm-filters", "lstm_filters", int, "ConvLSTM channels"),
-           SizeOption("encoder-layers", "encoder_layers", int, "dilated encoder blocks")))
+           SizeOption("encoder-layers", "encoder_layers", int, "dilated encoder blocks")),
+    tiny=dict(video_shape=(2, 4, 4, 1), num_levels=4, encoder_filters=4, encoder_layers=1, lstm_filters=4, decoder_filters=4, decoder_layers=1))

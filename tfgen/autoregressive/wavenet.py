@@ -6,7 +6,8 @@ import tensorflow_probability as tfp
 from tfgen import _validation
 from tfgen._keras import keras
 from tfgen.autoregressive.sampling import gumbel_argmax, gumbel_noise, put_step
-from tfgen.base import _MISSING, LikelihoodModel, deprecated_alias
+from tfgen._deprecation import MISSING, deprecated_alias
+from tfgen.base import LikelihoodModel
 from tfgen.layers.causal_conv import CausalConv1D
 from tfgen.family import ModelFamily, SizeOption
 
@@ -62,14 +63,16 @@ class WaveNet(LikelihoodModel):
   ``from_dataset`` sets it, and a Parallel WaveNet student checks it.
   """
 
+  DATA_KINDS = ("audio", "text")
+
   def __init__(self, num_layers_per_stack=10, num_stacks=2, residual_channels=32,
                dilation_channels=32, skip_channels=64, kernel_size=2, num_levels=256,
                num_classes=None, condition_shape=None, local_upsample=None, loss_start=0,
-               sample_rate=None, name="wavenet", global_condition_classes=_MISSING,
-               local_condition_channels=_MISSING, **kwargs):
+               sample_rate=None, name="wavenet", global_condition_classes=MISSING,
+               local_condition_channels=MISSING, **kwargs):
     num_classes = deprecated_alias(num_classes, global_condition_classes,
                                    "global_condition_classes", "num_classes", "WaveNet")
-    old_local = (_MISSING if local_condition_channels in (_MISSING, None)
+    old_local = (MISSING if local_condition_channels in (MISSING, None)
                  else (None, local_condition_channels))
     condition_shape = deprecated_alias(condition_shape, old_local, "local_condition_channels",
                                        "condition_shape", "WaveNet")
@@ -116,7 +119,6 @@ class WaveNet(LikelihoodModel):
                        if self.local_condition_channels else [])
     self.head_hidden = keras.layers.Conv1D(s, 1, name="head_hidden")
     self.head_out = keras.layers.Conv1D(num_levels, 1, name="head_out")
-    self.num_dims = None
     self.event_shape = (None,)
     x = tf.zeros([1, 2], tf.int32)
     self._logits(x, *self._conditions(self._dummy_labels(), 2))  # build every weight now
@@ -137,12 +139,10 @@ class WaveNet(LikelihoodModel):
     return max(1024, 4 * self.receptive_field)
 
   @classmethod
-  def from_dataset(cls, spec, **sizes):
+  def _from_dataset(cls, spec, **sizes):
     """A WaveNet for sequence data (audio codes or bytes); ``dilation_channels``
     follows ``residual_channels`` unless given, and the first receptive field
     of each window is left out of the loss (those steps see zero padding)."""
-    if spec.kind == "image":
-      raise ValueError(f"WaveNet models sequences; dataset {spec.name!r} holds images.")
     sizes = dict(sizes)
     sizes.setdefault("dilation_channels", sizes.get("residual_channels", 32))
     rf = cls.receptive_field_of(sizes.get("num_layers_per_stack", 10),
@@ -264,14 +264,12 @@ class WaveNet(LikelihoodModel):
     return self.sample(batch, length=num_samples, seed=seed, temperature=temperature,
                        condition=condition, method=method)
 
+  SAMPLE_OPTIONS = ("length", "method")
+
   def _sample(self, n, seed, temperature, condition, length=None, method="cached"):
     """``n`` sequences of ``length`` codes; ``method`` ``'cached'`` or ``'naive'``."""
     if length is None:
       raise ValueError("WaveNet.sample needs `length`, the number of codes per sequence.")
-    if not isinstance(length, (tf.Tensor, tf.Variable)):
-      length = _validation.positive_int(length, "length")
-      if length > self.max_length:
-        raise ValueError(f"`length` must be at most {self.max_length}, got {length}.")
     _validation.one_of(method, "method", {"cached", "naive"})
     noise = gumbel_noise(tf.stack([n, length, self.num_levels]), seed)
     g_terms, l_terms = self._conditions(condition, length)
@@ -385,10 +383,11 @@ class WaveNet(LikelihoodModel):
 
 FAMILY = ModelFamily(
     "wavenet", WaveNet, "van den Oord et al. 2016, WaveNet: A Generative Model for Raw Audio",
-    ("audio", "text"), "speech",
+    "speech",
     demo=dict(num_layers_per_stack=8, num_stacks=2, residual_channels=32, skip_channels=64),
     sizes=(SizeOption("layers-per-stack", "num_layers_per_stack", int,
                       "dilated layers per stack (dilations 1..2^(n-1))"),
            SizeOption("stacks", "num_stacks", int, "stacks"),
            SizeOption("channels", "residual_channels", int, "residual and dilation channels"),
-           SizeOption("skip-channels", "skip_channels", int, "skip channels")))
+           SizeOption("skip-channels", "skip_channels", int, "skip channels")),
+    tiny=dict(num_layers_per_stack=2, num_stacks=1, residual_channels=4, dilation_channels=4, skip_channels=4, num_levels=8))

@@ -42,7 +42,7 @@ class InvertibleConv1x1(Bijector):
     parameters = dict(locals())
     self._channels = _validation.positive_int(channels, "channels")
     self._event_ndims = _validation.one_of(event_ndims, "event_ndims", {1, 2, 3})
-    self._lu = bool(lu)
+    self._lu = _validation.boolean(lu, "lu")
     super().__init__(forward_min_event_ndims=event_ndims, is_constant_jacobian=True,
                      validate_args=validate_args, parameters=parameters, name=name)
     w0 = keras.initializers.Orthogonal(seed=seed)(shape=[channels, channels])

@@ -45,7 +45,7 @@ class Dequantize(Bijector):
       raise ValueError(f"`n_bits` must be at most data_bits={data_bits}, got {n_bits}.")
     if logit and not 0. < alpha < 0.5:
       raise ValueError(f"`alpha` must lie in (0, 0.5), got {alpha!r}.")
-    self._logit, self._alpha = bool(logit), float(alpha)
+    self._logit, self._alpha = _validation.boolean(logit, "logit"), float(alpha)
     self._event_ndims = _validation.positive_int(event_ndims, "event_ndims")
     super().__init__(forward_min_event_ndims=event_ndims, is_constant_jacobian=not logit,
                      validate_args=validate_args, parameters=parameters, name=name)

@@ -6,7 +6,8 @@ import tensorflow as tf
 
 from tfgen import _validation
 from tfgen._keras import keras
-from tfgen.base import GenerativeModel, ServingFunction
+from tfgen.base import GenerativeModel
+from tfgen.export.signatures import ServingFunction
 from tfgen.family import ModelFamily, SizeOption, int_list
 from tfgen.layers.reversible import ReversibleBlock, ReversibleSequence
 
@@ -78,15 +79,19 @@ class RevNet(GenerativeModel):
     self.image_shape = _validation.image_shape(image_shape)
     self.event_shape, self.num_dims = self.image_shape, None
     self.num_levels = _validation.positive_int(num_levels, "num_levels")
+    if self.num_levels < 2:
+      raise ValueError(f"`num_levels` must be at least 2, got {num_levels}.")
     self.num_classes_out = _validation.positive_int(num_classes, "num_classes")
     if isinstance(stages, int):
       stages = [stages]
+    if not isinstance(stages, (list, tuple)) or not stages:
+      raise ValueError(f"`stages` must be a non-empty list of block counts, got {stages!r}.")
     self.stages = [_validation.positive_int(s, "stages entry") for s in stages]
     self.channels = _validation.positive_int(channels, "channels")
     if self.channels % 2:
       raise ValueError(f"`channels` must be even (a reversible block splits them), got {channels}.")
     _validation.one_of(block, "block", set(BLOCKS))
-    self.block, self.memory_saving = block, bool(memory_saving)
+    self.block, self.memory_saving = block, _validation.boolean(memory_saving, "memory_saving")
     self.stem = keras.layers.Conv2D(self.channels, 3, padding="same", name="stem")
     self.downsample, self.stage_layers = [], []
     width = self.channels
@@ -113,14 +118,16 @@ class RevNet(GenerativeModel):
     return [self.loss_tracker, self.accuracy_tracker]
 
   @classmethod
-  def from_dataset(cls, spec, **sizes):
-    if spec.kind != "image" or not spec.num_classes:
-      raise ValueError(f"RevNet classifies labelled images; dataset {spec.name!r} holds "
-                       f"{spec.kind} data" + ("" if spec.num_classes else " without labels") + ".")
+  def _from_dataset(cls, spec, **sizes):
+    if not spec.num_classes:
+      raise ValueError(f"RevNet classifies labelled images; dataset {spec.name!r} has no "
+                       "labels.")
     return cls(spec.shape, num_classes=spec.num_classes, num_levels=spec.num_levels, **sizes)
 
   def call(self, x, training=False):
-    """Class logits ``[B, num_classes]`` of integer images ``x``."""
+    """Class logits ``[B, num_classes]`` of integer images ``x`` (checked:
+    whole numbers in ``[0, num_levels)``, so NaN or 1000 is refused)."""
+    x = self._check_data(x)
     h = self.stem(tf.cast(x, tf.float32) * (2. / (self.num_levels - 1)) - 1.)
     for s, stage in enumerate(self.stage_layers):
       if s > 0:
@@ -130,7 +137,7 @@ class RevNet(GenerativeModel):
 
   def predict_proba(self, x):
     """Class probabilities ``[B, num_classes]`` of integer images ``x``."""
-    return tf.nn.softmax(self(self._check_data(x)))
+    return tf.nn.softmax(self(x))
 
   def _check_labels(self, labels, batch):
     if labels is None:
@@ -139,7 +146,6 @@ class RevNet(GenerativeModel):
     return _validation.same_rows(labels, batch, "labels")
 
   def _objective(self, x, labels, training):
-    x = self._check_data(x)
     labels = self._check_labels(labels, tf.shape(x)[0])
     logits = self(x, training=training)
     loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
@@ -168,8 +174,9 @@ class RevNet(GenerativeModel):
 
 FAMILY = ModelFamily(
     "revnet", RevNet, "Gomez, Ren, Urtasun & Grosse 2017, The Reversible Residual Network: "
-    "Backpropagation Without Storing Activations", ("image",), "fashion_mnist",
+    "Backpropagation Without Storing Activations", "fashion_mnist",
     demo=dict(stages=[2, 2], channels=32),
     sizes=(SizeOption("stages", "stages", int_list, "comma-separated blocks per stage"),
            SizeOption("channels", "channels", int, "first stage width (even)"),
-           SizeOption("block", "block", str, f"block type: {', '.join(BLOCKS)}")))
+           SizeOption("block", "block", str, f"block type: {', '.join(BLOCKS)}")),
+    tiny=dict(image_shape=(8, 8, 1), stages=[1], channels=4))

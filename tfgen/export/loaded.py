@@ -8,17 +8,19 @@ and name samples) comes from ``assets.extra/tfgen.json``, which
 :func:`tfgen.export.save` writes when given ``metadata``.
 """
 
-import json
 import os
 import re
 
 import tensorflow as tf
 
 from tfgen import _validation
-from tfgen.base import GenerativeModel, describe_likelihood
+from tfgen.base import GenerativeModel
+from tfgen.data.captions import label_captions
+from tfgen.export import metadata as export_metadata
+from tfgen.likelihood import describe_likelihood
 
 #: The metadata file, beside TF Serving's warm-up requests.
-METADATA = os.path.join("assets.extra", "tfgen.json")
+METADATA = export_metadata.FILE
 _VERSION = re.compile(r"^\d+$")
 
 
@@ -60,18 +62,7 @@ class Exported:
     if self.path is None:
       raise FileNotFoundError(f"No SavedModel at {os.fspath(path)!r} (neither saved_model.pb "
                               "nor numbered version folders holding one).")
-    meta_path = os.path.join(self.path, METADATA)
-    try:
-      with open(meta_path, encoding="utf-8") as f:
-        self.metadata = json.load(f)
-    except FileNotFoundError:
-      raise ValueError(f"{self.path!r} is a SavedModel without tfgen's metadata ({METADATA}); "
-                       "export the run again with `tfgen export RUN --to FOLDER`.") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-      raise ValueError(f"{meta_path} is not readable tfgen metadata: {e}") from None
-    if not isinstance(self.metadata, dict) or not isinstance(self.metadata.get("data"), str):
-      raise ValueError(f"{meta_path} is not tfgen metadata: expected a JSON object with "
-                       "`data` (a dataset name).")
+    self.metadata = export_metadata.read(self.path)
     try:
       self.loaded = tf.saved_model.load(self.path)
     except Exception as e:  # a damaged SavedModel raises several TF error types
@@ -135,8 +126,12 @@ class Exported:
       raise ValueError(f"{self.path!r}: its serving_default takes {sorted(inputs)}, not the "
                        "data `x`; `tfgen evaluate` reports likelihoods only.")
     total_bits = total_nats = count = 0.
-    for batch in dataset:
+    captions = (self.metadata.get("label_encoding") or {}).get("captions")
+    for i, batch in enumerate(dataset):
       x, condition = (batch if isinstance(batch, (tuple, list)) else (batch, None))[:2]
+      if captions is not None and condition is not None and condition.shape.rank == 1:
+        # Class labels, as the run's data encoder turns them into captions.
+        condition = label_captions(condition.numpy(), **captions, seed=i + 1)
       request = {"x": tf.cast(x, tf.int32)}
       if "condition" in inputs:
         if condition is None:

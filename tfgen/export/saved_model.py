@@ -6,7 +6,6 @@ load it: no tfgen, TensorFlow Probability or Keras objects are saved, and
 sampling uses stateless random ops seeded by the request.
 """
 
-import json
 import os
 import re
 import shutil
@@ -16,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgen.base import GenerativeModel
+from tfgen.export import metadata as export_metadata
 
 _VERSION = re.compile(r"^\d+$")
 _STAGING = re.compile(r"^\.\d+\.(\d+)\.")
@@ -126,8 +126,9 @@ def save(model, path, version=None, metadata=None):
 
   One warm-up request per signature is written to
   ``assets.extra/tf_serving_warmup_requests``. ``metadata`` (a JSON-able
-  dict; ``tfgen export`` gives the family and the dataset) goes to
-  ``assets.extra/tfgen.json``, so that :class:`tfgen.export.Exported` (and
+  dict, normally :func:`tfgen.export.metadata.of_model`: the family, the
+  dataset and how labels feed the model) goes to ``assets.extra/tfgen.json``,
+  so that :class:`tfgen.export.Exported` (and
   ``tfgen sample`` / ``evaluate``) can use the export without its run.
 
   Raises:
@@ -151,13 +152,9 @@ def save(model, path, version=None, metadata=None):
   if os.path.exists(target):
     raise ValueError(f"{target!r} already exists; exports are never overwritten.")
   if metadata is not None:
-    if not isinstance(metadata, dict):
-      raise ValueError(f"`metadata` must be a dict, got {type(metadata).__name__}.")
-    try:
-      metadata = json.dumps({"dimension_name": getattr(model, "dimension_name", None),
-                             **metadata}, indent=2)
-    except (TypeError, ValueError) as e:
-      raise ValueError(f"`metadata` must be JSON-serialisable: {e}") from None
+    metadata = export_metadata.dumps(
+        {"dimension_name": getattr(model, "dimension_name", None), **metadata}
+        if isinstance(metadata, dict) else metadata)
   servable = _Servable(model)  # the model may refuse: before anything is written
   try:
     os.makedirs(path, exist_ok=True)
@@ -170,8 +167,7 @@ def save(model, path, version=None, metadata=None):
     _write_warmup(staging, os.path.basename(os.path.normpath(path)),
                   list(servable._warmups.items()))
     if metadata is not None:
-      with open(os.path.join(staging, "assets.extra", "tfgen.json"), "w") as f:
-        f.write(metadata)
+      export_metadata.write(staging, metadata)
     os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes 0700; serve as other users can
     for _ in range(100):
       try:

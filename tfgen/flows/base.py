@@ -5,7 +5,9 @@ import tensorflow_probability as tfp
 
 from tfgen import _validation
 from tfgen._keras import keras
-from tfgen.base import _MISSING, LikelihoodModel, ServingFunction, deprecated_alias
+from tfgen._deprecation import MISSING, deprecated_alias
+from tfgen.base import LikelihoodModel
+from tfgen.export.signatures import ServingFunction
 from tfgen.bijectors import ActNorm, Dequantize, FactorOut, ReversibleChain, one_pass
 from tfgen.family import SizeOption
 
@@ -58,14 +60,13 @@ class FlowModel(LikelihoodModel):
   def __init__(self, image_shape, n_bits=8, num_classes=None, condition_shape=None,
                memory_efficient=False, name=None, **kwargs):
     super().__init__(name=name, **kwargs)
-    self.memory_efficient = bool(memory_efficient)
+    self.memory_efficient = _validation.boolean(memory_efficient, "memory_efficient")
     if self.memory_efficient and not self._reversible_steps:
       raise ValueError(
           f"{type(self).__name__} does not support memory_efficient=True: rebuilding a step's "
           "input from its output would take the D-pass direction of every step.")
     self.image_shape = _validation.image_shape(image_shape)
     self.event_shape = self.image_shape
-    self.num_dims = self.image_shape[0] * self.image_shape[1] * self.image_shape[2]
     self._set_condition(num_classes, condition_shape)
     self.dequantize = Dequantize(n_bits=n_bits, logit=self._logit, name="dequantize")
     self.num_levels = self.dequantize.data_levels
@@ -87,8 +88,8 @@ class FlowModel(LikelihoodModel):
     return [ReversibleChain(bijectors, event_ndims=event_ndims, name=name)]
 
   @classmethod
-  def from_dataset(cls, spec, **sizes):
-    if spec.kind != "image" or spec.num_levels != 256:
+  def _from_dataset(cls, spec, **sizes):
+    if spec.num_levels != 256:
       raise ValueError(f"{cls.__name__} models 8-bit images; dataset {spec.name!r} holds "
                        f"{spec.num_levels}-level {spec.kind} data (use pixelcnn, gated_pixelcnn "
                        "or made for binarized images).")
@@ -171,7 +172,7 @@ class FlowModel(LikelihoodModel):
       return self.dequantize.quantize(
           self.bijector.forward(eps * temperature, **self._kwargs(condition)))
 
-  def encode(self, x, condition=None, *, labels=_MISSING):
+  def encode(self, x, condition=None, *, labels=MISSING):
     """Exact inference ``z = f(x)``: integer images → flat latents ``[B, D]``.
 
     Uses midpoint dequantization, so ``decode(encode(x)) == x``.
@@ -182,7 +183,7 @@ class FlowModel(LikelihoodModel):
     with one_pass():
       return self.bijector.inverse(self.dequantize.add_noise(x, midpoint=True), **kwargs)
 
-  def decode(self, z, condition=None, *, labels=_MISSING):
+  def decode(self, z, condition=None, *, labels=MISSING):
     """Latents ``[B, D]`` → integer images in ``data_dtype`` (uint8 for 8-bit data)."""
     condition = deprecated_alias(condition, labels, "labels", "condition", "decode")
     z = _validation.float_batch(z, [self.num_dims], "z")

@@ -62,7 +62,8 @@ class Glow(FlowModel):
     self.split_prior = _validation.one_of(split_prior, "split_prior", set(PRIORS))
     self.coupling_scale = _validation.one_of(coupling_scale, "coupling_scale",
                                              {"sigmoid", "tanh"})
-    self.lu, self.learn_top = bool(lu), bool(learn_top)
+    self.lu = _validation.boolean(lu, "lu")
+    self.learn_top = _validation.boolean(learn_top, "learn_top")
     check_squeezable(image_shape, levels, "Glow(levels=%d)" % levels)
     super().__init__(image_shape, n_bits=n_bits, num_classes=num_classes,
                      condition_shape=condition_shape, memory_efficient=memory_efficient, name=name, **kwargs)
@@ -102,5 +103,6 @@ class Glow(FlowModel):
 
 FAMILY = ModelFamily(
     "glow", Glow, "Kingma & Dhariwal 2018, Glow: Generative Flow with Invertible 1x1 "
-    "Convolutions", ("image",), "fashion_mnist",
-    demo=dict(levels=2, steps_per_level=8, hidden_channels=64), sizes=FLOW_SIZES)
+    "Convolutions", "fashion_mnist",
+    demo=dict(levels=2, steps_per_level=8, hidden_channels=64), sizes=FLOW_SIZES,
+    tiny=dict(image_shape=(4, 4, 1), levels=1, steps_per_level=1, hidden_channels=4))

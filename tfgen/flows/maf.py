@@ -92,7 +92,7 @@ class MAF(FlowModel):
     _validation.full_precision(type(self).__name__)
     self.num_bijectors = _validation.positive_int(num_bijectors, "num_bijectors")
     self.hidden_units = [_validation.positive_int(u, "hidden_units entry") for u in hidden_units]
-    self.activation, self.actnorm, self.seed = activation, bool(actnorm), seed
+    self.activation, self.actnorm, self.seed = activation, _validation.boolean(actnorm, "actnorm"), seed
     self.permutation = permutation if isinstance(permutation, str) else [
         list(p) for p in permutation]
     super().__init__(image_shape, n_bits=n_bits, name=name or type(self).__name__.lower(),
@@ -130,12 +130,14 @@ _SIZES = (SizeOption("num-bijectors", "num_bijectors", int, "autoregressive laye
 
 FAMILY = ModelFamily(
     "maf", MAF, "Papamakarios, Pavlakou & Murray 2017, Masked Autoregressive Flow for Density "
-    "Estimation", ("image",), "fashion_mnist", demo=dict(num_bijectors=5,
+    "Estimation", "fashion_mnist", demo=dict(num_bijectors=5,
                                                           hidden_units=[512]),
-    sizes=_SIZES)
+    sizes=_SIZES,
+    tiny=dict(image_shape=(2, 2, 1), num_bijectors=2, hidden_units=[8]))
 
 IAF_FAMILY = ModelFamily(
     "iaf", IAF, "Kingma et al. 2016, Improved Variational Inference with Inverse "
-    "Autoregressive Flow", ("image",), "fashion_mnist", demo=dict(num_bijectors=2,
+    "Autoregressive Flow", "fashion_mnist", demo=dict(num_bijectors=2,
                                                                    hidden_units=[256]),
-    sizes=_SIZES)
+    sizes=_SIZES,
+    tiny=dict(image_shape=(2, 2, 1), num_bijectors=2, hidden_units=[8]))

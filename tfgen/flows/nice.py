@@ -58,7 +58,8 @@ class NICE(FlowModel):
 
 FAMILY = ModelFamily(
     "nice", NICE, "Dinh, Krueger & Bengio 2015, NICE: Non-linear Independent Components "
-    "Estimation", ("image",), "fashion_mnist",
+    "Estimation", "fashion_mnist",
     demo=dict(num_couplings=4, hidden_units=256, num_hidden_layers=3),
     sizes=(SizeOption("num-couplings", "num_couplings", int, "additive coupling layers"),
-           SizeOption("hidden-units", "hidden_units", int, "coupling MLP width")))
+           SizeOption("hidden-units", "hidden_units", int, "coupling MLP width")),
+    tiny=dict(image_shape=(4, 4, 1), num_couplings=2, hidden_units=8, num_hidden_layers=1))

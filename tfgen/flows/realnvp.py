@@ -66,5 +66,6 @@ class RealNVP(FlowModel):
 
 FAMILY = ModelFamily(
     "realnvp", RealNVP, "Dinh, Sohl-Dickstein & Bengio 2017, Density estimation using Real NVP",
-    ("image",), "fashion_mnist", demo=dict(levels=2, hidden_channels=64),
-    sizes=(FLOW_SIZES[0], FLOW_SIZES[2]))
+    "fashion_mnist", demo=dict(levels=2, hidden_channels=64),
+    sizes=(FLOW_SIZES[0], FLOW_SIZES[2]),
+    tiny=dict(image_shape=(4, 4, 1), levels=1, hidden_channels=4))

@@ -5,7 +5,8 @@ import tensorflow as tf
 from tfgen import _validation
 from tfgen.autoregressive.pixelcnn import PixelCNN
 from tfgen.autoregressive.transformer import Transformer
-from tfgen.base import LikelihoodModel, ServingFunction
+from tfgen.base import LikelihoodModel
+from tfgen.export.signatures import ServingFunction
 from tfgen.family import ModelFamily, SizeOption
 from tfgen.latent.vqvae import VQVAE
 
@@ -154,9 +155,9 @@ class CodePrior(LikelihoodModel):
         raise ValueError("A Transformer prior models every level at once: no `bottom_prior`.")
 
   @classmethod
-  def from_dataset(cls, spec, vqvae=None, **sizes):
+  def _from_dataset(cls, spec, vqvae=None, **sizes):
     vqvae = _as_vqvae(vqvae)
-    if spec.kind != "image" or tuple(spec.shape) != tuple(vqvae.image_shape) \
+    if tuple(spec.shape) != tuple(vqvae.image_shape) \
         or spec.num_levels != vqvae.num_levels:
       raise ValueError(f"The VQ-VAE was trained on {vqvae.image_shape} images of "
                        f"{vqvae.num_levels} levels; dataset {spec.name!r} holds "
@@ -220,24 +221,24 @@ class CodePrior(LikelihoodModel):
       lp += self.bottom._log_prob(maps[1][..., None], self._bottom_condition(maps[0], condition))
     return lp
 
-  def _sample_elements(self, length):
+  SAMPLE_OPTIONS = ("method",)
+
+  def _sample_elements(self, options):
     return self.num_dims * self.num_codes
 
   def sample_codes(self, n, seed, temperature, condition, method="cached"):
     """Flat code vectors ``[n, D]`` from the prior (tensor ``seed``, encoded condition)."""
     if self.kind == "transformer":
-      return self.top._sample_graph(n, seed, temperature, condition, self.num_dims,
-                                    method=method)
+      return self.top.sample_encoded(n, seed, temperature, condition, length=self.num_dims,
+                                     method=method)
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int32), 2)
-    sample = (self.top._sample_graph if method == "cached" and not isinstance(n, int)
-              else lambda *a: self.top._sample(*a, method=method))
-    top = tf.cast(sample(n, seeds[0], temperature, condition)[..., 0], tf.int32)
+    top = self.top.sample_encoded(n, seeds[0], temperature, condition, method=method)
+    top = tf.cast(top[..., 0], tf.int32)
     parts = [tf.reshape(top, tf.stack([n, -1]))]
     if self.bottom is not None:
       cond = self._bottom_condition(top, condition)
-      sample = (self.bottom._sample_graph if method == "cached" and not isinstance(n, int)
-                else lambda *a: self.bottom._sample(*a, method=method))
-      bottom = tf.cast(sample(n, seeds[1], temperature, cond)[..., 0], tf.int32)
+      bottom = self.bottom.sample_encoded(n, seeds[1], temperature, cond, method=method)
+      bottom = tf.cast(bottom[..., 0], tf.int32)
       parts.append(tf.reshape(bottom, tf.stack([n, -1])))
     return tf.concat(parts, axis=1)
 
@@ -251,9 +252,6 @@ class CodePrior(LikelihoodModel):
     ``'naive'``, identical for a seed), decoded by the VQ-VAE."""
     _validation.one_of(method, "method", {"cached", "naive"})
     return self.decode_flat(self.sample_codes(n, seed, temperature, condition, method))
-
-  def _sample_graph(self, n, seed, temperature, condition, **options):
-    return self.decode_flat(self.sample_codes(n, seed, temperature, condition))
 
   def preview(self, x):
     return self.vqvae.preview(x)
@@ -293,11 +291,12 @@ def _from_config(entry):
 
 FAMILY = ModelFamily(
     "vqvae_prior", CodePrior, "van den Oord et al. 2017 (VQ-VAE with a PixelCNN prior); "
-    "Razavi et al. 2019 (VQ-VAE-2, conditional bottom prior)", ("image",), "fashion_mnist",
+    "Razavi et al. 2019 (VQ-VAE-2, conditional bottom prior)", "fashion_mnist",
     demo=dict(prior="pixelcnn", filters=64, num_layers=8),
     sizes=(SizeOption("prior", "prior", str, f"prior network: {', '.join(PRIORS)}"),
            SizeOption("filters", "filters", int, "feature maps per layer"),
            SizeOption("num-layers", "num_layers", int, "masked convolution layers / gated blocks"),
            SizeOption("d-model", "d_model", int, "model width"),
            SizeOption("num-heads", "num_heads", int, "attention heads")),
-    builds_on={"vqvae": "vqvae"})
+    builds_on={"vqvae": "vqvae"},
+    tiny=dict(filters=4, num_layers=1))

@@ -8,8 +8,10 @@ import tensorflow as tf
 from tfgen import _validation
 from tfgen._keras import keras
 from tfgen.autoregressive import sampling
-from tfgen.base import LikelihoodModel, ServingFunction
+from tfgen.base import LikelihoodModel
+from tfgen.export.signatures import ServingFunction
 from tfgen.family import ModelFamily, SizeOption
+from tfgen.data.captions import encode_captions, label_captions
 from tfgen.latent.code_prior import _as_vqvae
 from tfgen.layers.transformer_blocks import DecoderStack
 
@@ -22,30 +24,6 @@ TEMPLATES = ("{}", "{} photo", "photo of {}", "image of {}", "picture of {}", "g
              "small {}", "one {}")
 
 
-def encode_captions(captions, text_length):
-  """Strings (or bytes) → int32 ``[N, text_length]`` UTF-8 bytes, zero-padded.
-
-  Raises ValueError for an empty caption, a NUL byte (0 is the padding),
-  or one longer than ``text_length`` bytes.
-  """
-  if isinstance(captions, (str, bytes)):
-    raise ValueError("`captions` must be a list of strings, not one string.")
-  out = np.zeros([len(captions), text_length], np.int32)
-  for i, caption in enumerate(captions):
-    if isinstance(caption, str):
-      caption = caption.encode("utf-8")
-    if not isinstance(caption, (bytes, bytearray)):
-      raise ValueError(f"caption {i} must be text (str or bytes), got "
-                       f"{type(caption).__name__}.")
-    if not caption:
-      raise ValueError(f"caption {i} is empty; a caption needs at least one byte.")
-    if b"\0" in caption:
-      raise ValueError(f"caption {i} holds a NUL byte (0 pads captions).")
-    if len(caption) > text_length:
-      raise ValueError(f"caption {i} has {len(caption)} bytes, more than "
-                       f"text_length={text_length}: {caption[:40]!r}...")
-    out[i, :len(caption)] = np.frombuffer(bytes(caption), np.uint8)
-  return out
 
 
 class TextToImage(LikelihoodModel):
@@ -139,9 +117,9 @@ class TextToImage(LikelihoodModel):
     return super().metrics + [self.text_tracker]
 
   @classmethod
-  def from_dataset(cls, spec, vqvae=None, **sizes):
+  def _from_dataset(cls, spec, vqvae=None, **sizes):
     vqvae = _as_vqvae(vqvae)
-    if spec.kind != "image" or tuple(spec.shape) != tuple(vqvae.image_shape):
+    if tuple(spec.shape) != tuple(vqvae.image_shape):
       raise ValueError(f"The VQ-VAE was trained on {vqvae.image_shape} images; dataset "
                        f"{spec.name!r} holds {spec.shape} {spec.kind} data.")
     names = sizes.pop("class_names", FASHION_MNIST_CLASSES)
@@ -158,13 +136,13 @@ class TextToImage(LikelihoodModel):
 
   def captions_of(self, labels, seed=0):
     """int32 captions ``[B, T]`` for class ids: a template drawn per example."""
-    labels = np.asarray(labels).reshape(-1)
-    if labels.size and (labels.min() < 0 or labels.max() >= len(self.class_names)):
-      raise ValueError(f"labels must lie in [0, {len(self.class_names) - 1}].")
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, len(self.templates), size=labels.size)
-    return encode_captions([self.templates[p].format(self.class_names[c])
-                            for p, c in zip(picks, labels)], self.text_length)
+    return label_captions(labels, **self.label_encoding["captions"], seed=seed)
+
+  @property
+  def label_encoding(self):
+    """Class labels become captions: a template per image with its class name."""
+    return {"captions": {"class_names": list(self.class_names),
+                         "templates": list(self.templates), "text_length": self.text_length}}
 
   def _encode_condition(self, condition, batch):
     if condition is None:
@@ -265,7 +243,9 @@ class TextToImage(LikelihoodModel):
 
   # -- sampling -----------------------------------------------------------------------
 
-  def _sample_elements(self, length):
+  SAMPLE_OPTIONS = ("method",)
+
+  def _sample_elements(self, options):
     return self.num_dims * self.num_codes
 
   def _captions_for(self, n, prompt, condition):
@@ -300,18 +280,15 @@ class TextToImage(LikelihoodModel):
     """Codes given the captions (``method``: ``'cached'`` or ``'naive'``,
     identical for a seed), decoded to images."""
     _validation.one_of(method, "method", {"cached", "naive"})
-    return self._sample_graph(n, seed, temperature, condition, method=method)
+    codes = self.sample_codes(n, seed, temperature, condition, method)
+    codes = tf.reshape(codes, tf.stack([n, self.map_h, self.map_w]))
+    return self.vqvae._to_images(self.vqvae._decode_float([self.vqvae.embed(codes)]))
 
   def sample_codes(self, n, seed, temperature, captions, method="cached"):
     """Flat codes ``[n, N]`` given encoded captions (tensor ``seed``)."""
     noise = sampling.gumbel_noise(tf.stack([n, self.num_dims, self.num_codes]), seed)
     fn = self._cached_fn if method == "cached" else self._naive_fn
     return fn(self._text_tokens(captions), noise, temperature)
-
-  def _sample_graph(self, n, seed, temperature, condition, method="cached", **options):
-    codes = self.sample_codes(n, seed, temperature, condition, method)
-    codes = tf.reshape(codes, tf.stack([n, self.map_h, self.map_w]))
-    return self.vqvae._to_images(self.vqvae._decode_float([self.vqvae.embed(codes)]))
 
   @tf.function(reduce_retracing=True, jit_compile=True)
   def _cached_fn(self, text, noise, temperature):
@@ -370,7 +347,6 @@ class TextToImage(LikelihoodModel):
 
   def _serve_prompt(self, num_samples, seed, temperature, prompt):
     num_samples = _validation.in_range(num_samples, 1, self.max_samples, "num_samples")
-    temperature = _validation.positive_finite(temperature, "temperature")
     prompt = _validation.discrete_batch(prompt[None], [None], 256, name="prompt",
                                         allow_empty=True)[0]
     size = tf.size(prompt)
@@ -381,7 +357,7 @@ class TextToImage(LikelihoodModel):
     prompt = _validation.at_least(prompt, size, 1, "`prompt` is empty.")
     row = tf.pad(prompt, [[0, self.text_length - size]])[None]
     captions = self._encode_condition(tf.tile(row, tf.stack([num_samples, 1])), num_samples)
-    return {"samples": tf.cast(self._sample_graph(num_samples, seed, temperature, captions),
+    return {"samples": tf.cast(self.sample_encoded(num_samples, seed, temperature, captions),
                                tf.uint8)}
 
   def get_config(self):
@@ -394,9 +370,10 @@ class TextToImage(LikelihoodModel):
 
 FAMILY = ModelFamily(
     "text_to_image", TextToImage, "Ramesh et al. 2021, Zero-Shot Text-to-Image Generation "
-    "(DALL-E), on a VQ-VAE's codes", ("image",), "fashion_mnist",
+    "(DALL-E), on a VQ-VAE's codes", "fashion_mnist",
     demo=dict(text_length=24, num_layers=4, d_model=128, num_heads=4),
     sizes=(SizeOption("num-layers", "num_layers", int, "decoder blocks"),
          SizeOption("d-model", "d_model", int, "model width"),
          SizeOption("num-heads", "num_heads", int, "attention heads")),
-    builds_on={"vqvae": "vqvae"})
+    builds_on={"vqvae": "vqvae"},
+    tiny=dict(text_length=24, num_layers=1, d_model=8, num_heads=2))

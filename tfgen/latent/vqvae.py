@@ -5,7 +5,8 @@ import tensorflow as tf
 
 from tfgen import _validation
 from tfgen._keras import keras
-from tfgen.base import GenerativeModel, ServingFunction
+from tfgen.base import GenerativeModel
+from tfgen.export.signatures import ServingFunction
 from tfgen.family import ModelFamily, SizeOption
 from tfgen.latent.codebook_usage import CodebookUsage
 from tfgen.layers.residual_stack import ResidualStack
@@ -92,7 +93,7 @@ class VQVAE(GenerativeModel):
     if h % 4 or w % 4:
       raise ValueError(f"VQVAE downsamples by 4: image height and width must be multiples of "
                        f"4, got image_shape {image_shape!r}.")
-    if levels not in (1, 2) or isinstance(levels, bool):
+    if not isinstance(levels, (int, np.integer)) or isinstance(levels, bool) or levels not in (1, 2):
       raise ValueError(f"`levels` must be 1 (VQ-VAE) or 2 (VQ-VAE-2), got {levels!r}.")
     self.levels = levels
     self.num_codes = _validation.positive_int(num_codes, "num_codes")
@@ -113,12 +114,11 @@ class VQVAE(GenerativeModel):
     if self.num_levels < 2:
       raise ValueError(f"`num_levels` must be at least 2, got {num_levels}.")
     self.event_shape = self.image_shape
-    self.num_dims = h * w * c
     self._set_condition()
     quant = dict(num_codes=num_codes, code_dim=code_dim, commitment_cost=commitment_cost,
                  decay=decay, epsilon=epsilon, ema=ema, restart_threshold=restart_threshold)
     self.commitment_cost, self.decay, self.epsilon, self.ema = (
-        float(commitment_cost), float(decay), float(epsilon), bool(ema))
+        float(commitment_cost), float(decay), float(epsilon), _validation.boolean(ema, "ema"))
     self.restart_threshold = float(restart_threshold)
     hid, res, blocks = self.hidden_channels, self.residual_channels, num_residual_blocks
     half = max(1, hid // 2)
@@ -162,11 +162,6 @@ class VQVAE(GenerativeModel):
     return ([self.loss_tracker, self.mse_tracker] + self.usage_trackers
             + self.perplexity_trackers)
 
-  @classmethod
-  def from_dataset(cls, spec, **sizes):
-    if spec.kind != "image":
-      raise ValueError(f"VQVAE models images; dataset {spec.name!r} is {spec.kind}.")
-    return cls(spec.shape, num_levels=spec.num_levels, **sizes)
 
   # -- the network -----------------------------------------------------------------
 
@@ -310,12 +305,12 @@ class VQVAE(GenerativeModel):
 
 FAMILY = ModelFamily(
     "vqvae", VQVAE, "van den Oord, Vinyals & Kavukcuoglu 2017, Neural Discrete Representation "
-    "Learning; Razavi, van den Oord & Vinyals 2019 (VQ-VAE-2, --levels 2)", ("image",),
-    "fashion_mnist", demo=dict(levels=1, num_codes=256, code_dim=32, hidden_channels=64,
+    "Learning; Razavi, van den Oord & Vinyals 2019 (VQ-VAE-2, --levels 2)", "fashion_mnist", demo=dict(levels=1, num_codes=256, code_dim=32, hidden_channels=64,
                                num_residual_blocks=2),
     sizes=(SizeOption("levels", "levels", int, "1: VQ-VAE, 2: VQ-VAE-2 (top and bottom codes)"),
            SizeOption("num-codes", "num_codes", int, "codes per codebook"),
            SizeOption("code-dim", "code_dim", int, "code vector size"),
            SizeOption("hidden-channels", "hidden_channels", int, "encoder/decoder width"),
            SizeOption("num-residual-blocks", "num_residual_blocks", int,
-                      "residual blocks per stack")))
+                      "residual blocks per stack")),
+    tiny=dict(image_shape=(8, 8, 1), num_codes=4, code_dim=2, hidden_channels=4, num_residual_blocks=1))

@@ -3,6 +3,7 @@
 
 import tensorflow as tf
 
+from tfgen import _validation
 from tfgen._keras import keras
 
 
@@ -24,6 +25,13 @@ class GradientSum:
   def result(self):
     return [tf.zeros_like(v) if self.totals[id(v)] is None else self.totals[id(v)]
             for v in self.variables]
+
+
+def _check_float(x, name):
+  dtype = getattr(x, "dtype", None)
+  if dtype is not None and not tf.as_dtype(dtype).is_floating:
+    raise ValueError(f"{name}: the input must be a float tensor (its halves pass through "
+                     f"float layers), got {tf.as_dtype(dtype).name}; cast it first.")
 
 
 class ReversibleBlock(keras.layers.Layer):
@@ -69,12 +77,14 @@ class ReversibleBlock(keras.layers.Layer):
     super().build(input_shape)
 
   def call(self, x):
+    _check_float(x, self.name)
     x1, x2 = tf.split(x, 2, axis=-1)
     y1 = x1 + self.f(x2)
     return tf.concat([y1, x2 + self.g(y1)], axis=-1)
 
   def inverse(self, y):
     """The input ``x`` of output ``y`` (exact up to float rounding)."""
+    _check_float(y, self.name)
     y1, y2 = tf.split(y, 2, axis=-1)
     x2 = y2 - self.g(y1)
     return tf.concat([y1 - self.f(x2), x2], axis=-1)
@@ -98,7 +108,7 @@ class ReversibleSequence(keras.layers.Layer):
     blocks = list(blocks)
     if not blocks or not all(isinstance(b, ReversibleBlock) for b in blocks):
       raise ValueError("`blocks` must be a non-empty list of ReversibleBlock layers.")
-    self.blocks, self.memory_saving = blocks, bool(memory_saving)
+    self.blocks, self.memory_saving = blocks, _validation.boolean(memory_saving, "memory_saving")
 
   def build(self, input_shape):
     for block in self.blocks:

@@ -69,7 +69,7 @@ class VectorQuantizer(keras.layers.Layer):
         raise ValueError(f"`{name}` is out of range, got {value!r}.")
     self.commitment_cost, self.decay, self.epsilon = (float(commitment_cost), float(decay),
                                                       float(epsilon))
-    self.ema, self.restart_threshold = bool(ema), float(restart_threshold)
+    self.ema, self.restart_threshold = _validation.boolean(ema, "ema"), float(restart_threshold)
 
   def build(self, input_shape):
     if input_shape[-1] != self.code_dim:
