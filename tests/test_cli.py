@@ -60,7 +60,7 @@ def mnist_dir(tmp_path):
     (["train", "pixelsnail"], "invalid choice: 'pixelsnail'"),
     (["train", "--data", "imagenet"], "Unknown dataset 'imagenet'; available: fashion_mnist"),
     (["train", "glow", "--filters", "8"], "--filters does not apply to glow"),
-    (["train", "glow", "--data", "speech"], "glow models image data"),
+    (["train", "glow", "--data", "speech"], "Glow models image data"),
     (["train", "glow", "--data", "binarized_mnist"], "use pixelcnn, gated_pixelcnn or made"),
     (["train", "--lr", "nan"], "expected a positive number"),
     (["train", "--max-minutes", "0"], "--max-minutes: expected a positive number"),
@@ -256,7 +256,7 @@ def test_a_library_bug_is_exit_1_with_a_traceback_log_not_a_usage_error(capsys, 
   assert "Traceback" in open(log).read() and "broken" in open(log).read()
 
 
-@pytest.mark.parametrize("level", [None, "0", "3"])
+@pytest.mark.parametrize("level", [None, pytest.param("0", marks=pytest.mark.slow), "3"])
 def test_startup_prints_no_tensorflow_noise(level, tmp_path):
   """Whatever TF_CPP_MIN_LOG_LEVEL the user set, TensorFlow's start-up lines
   ("Could not find cuda drivers ...") never reach stderr: a clean `list`
@@ -396,6 +396,7 @@ VQ_TINY = ["--num-codes", "16", "--code-dim", "4", "--hidden-channels", "8",
            "--num-residual-blocks", "1"]
 
 
+@pytest.mark.slow  # real data or a fresh process: CI runs it (pytest -m slow)
 def test_two_stage_models_train_sample_evaluate_export(tmp_path, mnist_dir, capsys):
   """VQ-VAE, then a prior on its codes and a text-to-image prior, through the CLI."""
   common = ["--data", "mnist", "--data-dir", mnist_dir, "--epochs", "1", "--steps-per-epoch",
@@ -460,6 +461,7 @@ def test_new_families_train_from_the_command_line(tmp_path, mnist_dir, capsys):
   assert (tmp_path / "revnet" / "saved_model" / "1").is_dir()
 
 
+@pytest.mark.slow  # real data or a fresh process: CI runs it (pytest -m slow)
 def test_parallel_generation_and_video_from_the_command_line(tmp_path, mnist_dir, capsys,
                                                              fmnist_available):
   """A Parallel WaveNet distilled from a WaveNet run, the multiscale PixelCNN and

@@ -63,6 +63,7 @@ def test_the_zoo_stays_small():
   assert size < 40 * 2**20, f"saved_models/ holds {size / 2**20:.1f} MB"
 
 
+@pytest.mark.slow  # real data or a fresh process: CI runs it (pytest -m slow)
 @pytest.mark.parametrize("name", SHIPPED)
 def test_a_shipped_model_matches_its_card_in_a_tensorflow_only_process(name, tmp_path):
   version, card = _card(name)

@@ -445,6 +445,14 @@ class LikelihoodModel(GenerativeModel):
     with one_pass():
       return self._log_prob(x, encoded, training=training, **options)
 
+  def log_prob_encoded(self, x, condition, *, training=False, **options):
+    """The validated core of :meth:`log_prob` for composite models (a code
+    prior scoring its codes, a video model its frames): ``x`` is checked
+    as data, ``condition`` is already encoded (as ``_encode_condition``
+    returns it) and may be any ``[batch, condition_size]`` float tensor."""
+    with one_pass():
+      return self._log_prob(self._check_data(x), condition, training=training, **options)
+
   def bits_per_dim(self, x, condition=None, *, labels=MISSING, **options):
     """Per-example ``−log₂ p(x) / D`` of discrete data ``x``."""
     condition = deprecated_alias(condition, labels, "labels", "condition", "bits_per_dim")

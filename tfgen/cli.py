@@ -3,20 +3,21 @@
 It only calls the public library, and sees every model through the
 ``tfgen.base.LikelihoodModel`` contract: it never asks a model's type.
 User mistakes (bad flags, unknown models or datasets, missing or corrupt
-runs, missing data) print one line on stderr and exit with 2. Anything else
-is a bug: a short message names a log file with the traceback, and the exit
-status is 1.
+runs, missing data: a :class:`tfgen.errors.UserError`) print one line on
+stderr and exit with 2. Anything else is a bug: a short message names a log
+file with the traceback, and the exit status is 1. Training itself is
+:func:`tfgen.runs.train_run`; this module only parses flags.
 """
 
 import argparse
 import math
 import os
 import re
-import shutil
 import sys
 import tempfile
-import time
 import traceback
+
+from tfgen.errors import UserError, user_input
 
 
 # Bounds on what one flag can ask for: beyond them a single argument could
@@ -25,10 +26,6 @@ MAX_BATCH = 65536        # as tfgen.data.load
 MAX_WINDOW = 1 << 22     # as tfgen.data.load
 MAX_SAMPLES = 4096
 MAX_LENGTH = 1_000_000   # as LikelihoodModel.max_length
-
-
-class UsageError(Exception):
-  """A user mistake: printed as one line, exit code 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,15 +37,6 @@ class _Parser(argparse.ArgumentParser):
 
 def _one_line(e):
   return " ".join(str(e).split())
-
-
-def _user(fn, *args, **kwargs):
-  """Calls ``fn`` on what the user gave; its ValueError / FileNotFoundError is
-  the user's mistake (exit 2), not a bug."""
-  try:
-    return fn(*args, **kwargs)
-  except (ValueError, FileNotFoundError, NotADirectoryError) as e:
-    raise UsageError(_one_line(e)) from None
 
 
 # TensorFlow's start-up lines (absl before InitializeLog, oneDNN and CUDA
@@ -105,252 +93,41 @@ def _stage_flags():
   return flags
 
 
-def _stage_models(family, args):
-  """The trained first-stage models ``family`` is built on, from ``--ARG RUN``
-  flags: ``({argument: model}, {argument: run path}, data name of the first)``."""
-  from tfgen import runs
-  for arg in _stage_flags():
-    if getattr(args, arg) is not None and arg not in family.builds_on:
-      raise UsageError(f"--{arg} does not apply to {family.name}")
-  stages, paths, data_name = {}, {}, None
-  for arg, stage_family in family.builds_on.items():
-    path = getattr(args, arg)
-    if path is None:
-      raise UsageError(f"{family.name} is built on a trained {stage_family} run: pass "
-                       f"--{arg} RUN (train one with `tfgen train {stage_family}`)")
-    model, found, _, config = _user(runs.load_model, path)
-    if found.name != stage_family:
-      raise UsageError(f"--{arg} {path!r} holds a {found.name} run, not {stage_family}")
-    if config.get("status") != "finished":
-      raise UsageError(f"--{arg} {path!r} did not finish cleanly (status: "
-                       f"{config.get('status', 'unknown')})")
-    stages[arg], paths[arg] = model, os.path.abspath(path)
-    data_name = data_name or config["data"]
-  return stages, paths, data_name
-
-
 def _size_args(family, args):
   """The size flags given on the command line, converted for ``family``."""
   size = {}
   options = {o.flag: o for o in family.sizes}
   for flag in _size_flags():
-    raw = getattr(args, flag.replace("-", "_"))
+    raw = getattr(args, flag.replace("-", "_"), None)
     if raw is None:
       continue
     if flag not in options:
       accepted = ", ".join("--" + o.flag for o in family.sizes)
-      raise UsageError(f"--{flag} does not apply to {family.name} "
-                       f"(its size options: {accepted})")
+      raise UserError(f"--{flag} does not apply to {family.name} "
+                      f"(its size options: {accepted})")
     try:
       size[options[flag].arg] = _size_type(options[flag])(raw)
     except argparse.ArgumentTypeError as e:
-      raise UsageError(f"--{flag}: {e}") from None
+      raise UserError(f"--{flag}: {e}") from None
   return size
 
 
-def _prepare_out(out, overwrite):
-  """A fresh run folder: refuses an existing run unless ``overwrite``."""
-  from tfgen import runs
-  if os.path.exists(out) and not os.path.isdir(out):
-    raise UsageError(f"--out {out!r} is a file, not a folder")
-  parent = os.path.dirname(os.path.abspath(out))
-  if os.path.exists(parent) and not os.path.isdir(parent):
-    raise UsageError(f"--out {out!r} is under {parent!r}, which is a file")
-  if os.path.exists(runs.config_path(out)):
-    if not overwrite:
-      raise UsageError(f"{out!r} already holds a run: pass --resume to continue it, "
-                       "--overwrite to start over, or choose another --out")
-    shutil.rmtree(out)
-
-
-def _previous_run(out, family, requested, data_name):
-  """The config of the run to resume, checked against what was asked now."""
-  from tfgen import runs
-  if not os.path.exists(runs.config_path(out)):
-    raise UsageError(f"--resume: no run to resume at {out!r}")
-  config = _user(runs.read_config, out)
-  if config["model"] != family.name:
-    raise UsageError(f"--resume: {out!r} holds a {config['model']} run, not {family.name}")
-  changed = [k for k, v in requested.items() if config["model_config"].get(k) != v]
-  if changed or (data_name and data_name != config["data"]):
-    raise UsageError("--resume continues the run as it was configured; "
-                     f"{', '.join(changed) or '--data'} cannot change")
-  return config
-
-
-def _sample_fn(model, spec, length, **options):
-  """``(n, temperature, seed) → numpy samples``, through the model contract."""
-  def sample(n, temperature, seed):
-    extra = dict(options, length=length) if model.is_sequence else dict(options)
-    return model.sample(n, seed=seed, temperature=temperature, **extra).numpy()
-  return sample
-
-
-def _datasets(config, model):
-  from tfgen import data
-  common = dict(data_dir=config["data_dir"], window=config.get("window"), seed=config["seed"],
-                **_feeding(model))
-  train = _user(data.load, config["data"], "train", config["batch_size"], repeat=True, **common)
-  test = _user(data.load, config["data"], "test", config["eval_batch_size"], **common)
-  return train, test
-
-
-def _feeding(model):
-  """What ``data.load`` must do for ``model``: labels, and a cached encoding."""
-  extra = {}
-  if model.uses_labels:
-    extra["labels"] = True
-  if model.data_encoder is not None:
-    extra["encode"] = model.data_encoder
-  return extra
-
-
-def _preview_batch(config, n=16):
-  """``n`` test examples in data form, for a model's ``preview``."""
-  from tfgen import data
-  return next(iter(_user(data.load, config["data"], "test", n, data_dir=config["data_dir"],
-                         shuffle=False, window=config.get("window"))))
-
-
 def cmd_train(args):
-  import numpy as np
-  import tensorflow as tf
-  from tfgen import data, models, runs
-  from tfgen._keras import keras
-  from tfgen.training import (SampleSummaries, TimeBudget, default_optimizer, get_strategy,
-                              resumable)
-  from tfgen.training.checkpoint import check_backup
-  from tfgen.training.precision import slow_bfloat16_reason
-  from tfgen.training.render import EXTENSIONS, write_samples
-
-  # Everything the user typed is checked before the run folder is touched.
-  if args.resume and args.overwrite:
-    raise UsageError("--resume and --overwrite exclude each other: continue the run, or "
-                     "start over")
-  family = models.family(args.model)
-  requested = _size_args(family, args)
-  previous = _previous_run(args.out, family, requested, args.data) if args.resume else None
-  stages, stage_paths, stage_data = {}, {}, None
-  if previous is not None:
-    config = dict(previous, epochs=args.epochs, status="training")
-    for arg, path in config.get("builds_on", {}).items():
-      given = getattr(args, arg, None)
-      if given is not None and os.path.abspath(given) != path:
-        raise UsageError(f"--resume continues the run as it was configured; it is built on "
-                         f"--{arg} {path!r}, which cannot change")
-  else:
-    stages, stage_paths, stage_data = _stage_models(family, args)
-    config = {"model": family.name, "data": args.data or stage_data or family.default_data,
-              "builds_on": stage_paths,
-              "data_dir": args.data_dir, "window": args.window, "batch_size": args.batch_size,
-              "eval_batch_size": 256, "epochs": args.epochs,
-              "steps_per_epoch": args.steps_per_epoch, "lr": args.lr, "seed": args.seed,
-              "strategy": args.strategy, "mixed_precision": args.mixed_precision,
-              "status": "training"}
-  spec = _user(data.info, config["data"])
-  keras.utils.set_random_seed(config["seed"])
-  if config.get("mixed_precision"):
-    keras.mixed_precision.set_global_policy("mixed_" + config["mixed_precision"])
-  strategy = _user(get_strategy, args.strategy)
-  if args.max_minutes and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-    raise UsageError("--max-minutes reads one process's clock; workers of a multiworker run "
-                     "could stop on different steps (use --epochs / --steps-per-epoch)")
-  with strategy.scope():
-    if previous is not None:
-      model = _user(family.from_config, previous["model_config"])
-    else:
-      model = _user(family.build, spec, requested, stages)
-    model.compile(default_optimizer(config["lr"]))
-  # After the build, so a model that refuses mixed precision only errs.
-  slow = config.get("mixed_precision") == "bfloat16" and slow_bfloat16_reason()
-  if slow:
-    print(f"tfgen train: warning: --mixed-precision bfloat16: {slow}", file=sys.stderr)
-  if model.is_sequence and config["window"] is None:
-    config["window"] = model.default_window
-  try:
-    model.check_window(config["window"])
-  except ValueError as e:
-    raise UsageError(f"--window {config['window']}: {_one_line(e)}") from None
-  config["model_config"] = model.get_config()
-  train, test = _datasets(config, model)
-  try:
-    if previous is None:
-      _prepare_out(args.out, args.overwrite)
-    else:
-      _user(check_backup, args.out)
-    runs.write_config(args.out, config)  # before training: a killed run can be resumed
-  except OSError as e:
-    raise UsageError(f"cannot write the run folder {args.out!r}: {e.strerror or e}") from None
-
-  params = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-  print(f"tfgen: training {family.name} ({params:,} parameters) on "
-        f"{config['data']} for {config['epochs']} x {config['steps_per_epoch']} steps, "
-        f"batch {config['batch_size']}, {type(strategy).__name__.strip('_')} with "
-        f"{strategy.num_replicas_in_sync} replica(s) -> {args.out}"
-        + (" (resuming)" if previous else ""), flush=True)
-  length = spec.sample_rate if spec.kind == "audio" else min(config.get("window") or 400, 400)
-  sample = _sample_fn(model, spec, length)
-  n_logged = {"image": 16, "video": 4}.get(spec.kind, 2)
-  shown = dict(num_levels=spec.num_levels, sample_rate=spec.sample_rate or 8000)
-  callbacks = resumable(args.out) + [
-      keras.callbacks.TensorBoard(os.path.join(args.out, "logs"), write_graph=False)]
-  budget = TimeBudget(args.max_minutes) if args.max_minutes else None
-  if budget:
-    callbacks.append(budget)
-  if model.can_sample:
-    callbacks.append(SampleSummaries(os.path.join(args.out, "logs", "samples"),
-                                     lambda epoch: sample(n_logged, 0.7, (config["seed"], epoch)),
-                                     spec.kind, **shown))
-  preview_x = _preview_batch(config) if spec.kind == "image" else None
-  if preview_x is not None and model.preview(preview_x) is not None:
-    callbacks.append(SampleSummaries(os.path.join(args.out, "logs", "previews"),
-                                     lambda epoch: model.preview(preview_x).numpy(), spec.kind,
-                                     tag="originals_and_reconstructions", **shown))
-  start = time.time()
-  # A small test split may hold fewer batches than asked for: count them (at
-  # most validation_steps) rather than let Keras warn that the data ran out.
-  validation_steps = max(1, sum(1 for _ in test.take(args.validation_steps)))
-  model.fit(train, epochs=config["epochs"], steps_per_epoch=config["steps_per_epoch"],
-            validation_data=test, validation_steps=validation_steps, callbacks=callbacks,
-            verbose=args.verbose)
-  failed = int(model.nonfinite_steps.numpy()) > 0
-  config["steps_trained"] = int(model.optimizer.iterations.numpy())
-  if budget and budget.stopped_early:
-    print(f"tfgen train: --max-minutes {args.max_minutes:g} reached after "
-          f"{config['steps_trained']} steps", flush=True)
-    config["stopped_by_time_budget"] = True
-  if failed:
-    print("tfgen train: warning: a non-finite loss or gradient stopped training; the model "
-          "keeps the weights of the last good step", file=sys.stderr)
-  result = model.evaluate(test, verbose=0, return_dict=True)
-  model.save_weights(runs.weights_path(args.out))
-  written = []
-  if model.can_sample:
-    written.append(os.path.join(args.out, "samples" + EXTENSIONS[spec.kind]))
-    write_samples(written[-1], sample({"image": 64, "video": 8}.get(spec.kind, 2), 0.7,
-                                      (config["seed"], 12345)),
-                  spec.kind, spec.num_levels, spec.sample_rate or 8000)
-  if preview_x is not None and model.preview(preview_x) is not None:
-    written.append(os.path.join(args.out, "reconstructions.png"))
-    write_samples(written[-1], model.preview(preview_x).numpy(), spec.kind, spec.num_levels)
-  exported = None
-  if failed:
-    print("tfgen train: no SavedModel is written for a run that met a non-finite step "
-          "(`tfgen export RUN --force` writes one anyway)", file=sys.stderr)
-  elif not args.no_export:
-    from tfgen import export
-    shutil.rmtree(os.path.join(args.out, "saved_model"), ignore_errors=True)
-    exported = export.save(model, os.path.join(args.out, "saved_model"), version=1,
-                           metadata=_export_metadata(family.name, config, model))
-  config.update(status="stopped on a non-finite step" if failed else "finished",
-                test={k: float(v) for k, v in result.items()},
-                train_seconds=round(time.time() - start, 1))
-  runs.write_config(args.out, config)
-  print(f"tfgen: done in {config['train_seconds']:.0f} s. Test {model.describe(result, spec)}."
-        + (f" Wrote {', '.join(written)}." if written else "")
-        + (f" SavedModel: {exported}." if exported else "")
-        + f" TensorBoard: tensorboard --logdir {os.path.join(args.out, 'logs')}", flush=True)
-  return 1 if failed else 0
+  """``tfgen train``: the flags, parsed, to :func:`tfgen.runs.train_run`."""
+  from tfgen import models, runs
+  with user_input():
+    family = models.family(args.model)
+  stages = {arg: getattr(args, arg) for arg in _stage_flags()
+            if getattr(args, arg, None) is not None}
+  run = runs.train_run(
+      args.out, family.name, data=args.data, data_dir=args.data_dir, epochs=args.epochs,
+      steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size, lr=args.lr,
+      strategy=args.strategy, seed=args.seed, window=args.window,
+      mixed_precision=args.mixed_precision, max_minutes=args.max_minutes,
+      validation_steps=args.validation_steps, sizes=_size_args(family, args), stages=stages,
+      resume=args.resume, overwrite=args.overwrite, export=not args.no_export,
+      verbose=args.verbose, log=lambda line: print(line, flush=True))
+  return 0 if run.finished else 1
 
 
 # ---------------------------------------------------------------------------- other commands
@@ -362,56 +139,53 @@ def _load_run(path, exports=True):
   model is then its served graph, and whose ``config`` holds what the
   metadata say of the data."""
   from tfgen import data, export, runs
-  if not os.path.isfile(runs.config_path(path)):
+  folder = runs.RunFolder(path)
+  if not folder.exists():
     if export.version_dir(path) is not None and not exports:
-      raise UsageError(f"{path!r} is already an export; `tfgen export` takes a run folder")
+      raise UserError(f"{path!r} is already an export; `tfgen export` takes a run folder")
     if export.version_dir(path) is None:
-      raise UsageError(f"{path!r} is neither a tfgen run (RUN/config.json, written by `tfgen "
+      raise UserError(f"{path!r} is neither a tfgen run (RUN/config.json, written by `tfgen "
                        "train`) nor an export (NAME/VERSION/saved_model.pb, written by "
                        "`tfgen export`)")
-    model = _user(export.Exported, path)
-    config = {"data": model.metadata["data"], "data_dir": None,
-              "window": model.metadata.get("window"), "export": model.path}
-    return model, model.name, _user(data.info, config["data"]), config
-  model, family, spec, config = _user(runs.load_model, path)
+    with user_input():
+      model = export.Exported(path)
+      config = {"data": model.metadata["data"], "data_dir": None,
+                "window": model.metadata.get("window"), "export": model.path}
+      return model, model.name, data.info(config["data"]), config
+  model, family, spec, config = folder.load_model()
   return model, family.name, spec, config
 
 
-def _export_metadata(family_name, config, model):
-  """What an export records of its run (``assets.extra/tfgen.json``)."""
-  from tfgen.export import metadata
-  return metadata.of_model(model, family_name, config["data"], config.get("window"))
-
-
 def cmd_sample(args):
+  from tfgen import runs
   from tfgen.training.render import EXTENSIONS, write_samples
   model, _, spec, config = _load_run(args.run)
   who = f"the {model.name} export" if "export" in config else type(model).__name__
   if not model.can_sample:
-    raise UsageError(f"{args.run!r}: {who} does not sample on its own: "
+    raise UserError(f"{args.run!r}: {who} does not sample on its own: "
                      f"{model.cannot_sample_reason}")
   # An export's folder belongs to TF Serving: its samples go to the current folder.
   out = args.out or os.path.join("." if "export" in config else args.run,
                                  "sample" + EXTENSIONS[spec.kind])
   if os.path.splitext(out)[1].lower() != EXTENSIONS[spec.kind]:
-    raise UsageError(f"{spec.kind} samples are written as {EXTENSIONS[spec.kind]} files, "
+    raise UserError(f"{spec.kind} samples are written as {EXTENSIONS[spec.kind]} files, "
                      f"got --out {out!r}")
   length = args.length or (int(args.seconds * spec.sample_rate) if spec.kind == "audio" else 400)
   if model.is_sequence and length > model.max_length:
-    raise UsageError(f"at most {model.max_length} steps per sample, got {length} "
+    raise UserError(f"at most {model.max_length} steps per sample, got {length} "
                      "(--length / --seconds)")
   options = {}
   if args.prime is not None:
     if "prime" not in model.sample_options():
-      raise UsageError(f"--prime: {who} takes no prime")
+      raise UserError(f"--prime: {who} takes no prime")
     options["prime"] = args.prime
   if args.prompt is not None:
     if "prompt" not in model.sample_options():
-      raise UsageError(f"--prompt: {who} takes no prompt (a text-to-image "
+      raise UserError(f"--prompt: {who} takes no prompt (a text-to-image "
                        "model does)")
     options["prompt"] = args.prompt
-  samples = _user(_sample_fn(model, spec, length, **options), args.n, args.temperature,
-                  args.seed)
+  with user_input():
+    samples = runs.sampler(model, length, **options)(args.n, args.temperature, args.seed)
   write_samples(out, samples, spec.kind, spec.num_levels, spec.sample_rate or 8000)
   if spec.kind == "text":
     from tfgen.training.render import texts_of
@@ -422,15 +196,17 @@ def cmd_sample(args):
 
 
 def cmd_evaluate(args):
-  from tfgen import data
+  from tfgen import data, runs
   model, _, spec, config = _load_run(args.run)
-  ds = _user(data.load, config["data"], args.split, args.batch_size,
-             data_dir=args.data_dir or config["data_dir"], window=config.get("window"),
-             shuffle=False, **_feeding(model))
+  with user_input():
+    ds = data.load(config["data"], args.split, args.batch_size,
+                   data_dir=args.data_dir or config["data_dir"], window=config.get("window"),
+                   shuffle=False, **runs.feeding(model))
   model.compile()
   if args.steps:
     ds = ds.take(args.steps)
-  result = _user(model.evaluate, ds, verbose=0, return_dict=True)
+  with user_input():
+    result = model.evaluate(ds, verbose=0, return_dict=True)
   report = f"{args.run} on {config['data']} {args.split}: {model.describe(result, spec)}"
   if not all(math.isfinite(v) for v in result.values()):
     print(f"tfgen evaluate: error: {report}: the result is not finite (the model is "
@@ -442,28 +218,36 @@ def cmd_evaluate(args):
 
 def cmd_export(args):
   from tfgen import export
+  from tfgen.export import metadata
   model, family_name, _, config = _load_run(args.run, exports=False)
   if config.get("status") != "finished" and not args.force:
-    raise UsageError(f"{args.run!r} did not finish cleanly (status: "
+    raise UserError(f"{args.run!r} did not finish cleanly (status: "
                      f"{config.get('status', 'unknown')}); export it anyway with --force")
-  path = _user(export.save, model, args.to, version=args.version,
-               metadata=_export_metadata(family_name, config, model))
+  with user_input():
+    path = export.save(model, args.to, version=args.version, metadata=metadata.of_model(
+        model, family_name, config["data"], config.get("window")))
   print(f"tfgen: exported {family_name} to {path} (signatures: "
         f"{', '.join(model.serving_functions())}); serve with: tensorflow_model_server "
         f"--model_base_path={os.path.abspath(args.to)}")
   return 0
 
 
+def _table(rows):
+  """Rows of cells as lines, each column as wide as its widest cell."""
+  widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+  return ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1] for r in rows]
+
+
 def cmd_list(args):
   from tfgen import data, models
   print("Models (tfgen train MODEL):")
-  for f in models.FAMILIES.values():
-    print(f"  {f.name:<15} {'/'.join(f.data_kinds):<11} default data {f.default_data:<24} "
-          f"{f.paper}")
+  for line in _table([[f.name, "/".join(f.data_kinds), "default data " + f.default_data,
+                       f.paper] for f in models.FAMILIES.values()]):
+    print(line)
   print("\nDatasets (--data NAME):")
-  for s in data.DATASETS.values():
-    shape = ("x".join(map(str, s.shape)) if s.shape else "sequence")
-    print(f"  {s.name:<24} {s.kind:<6} {shape:<9} {s.num_levels:>3} levels  {s.source}")
+  for line in _table([[s.name, s.kind, "x".join(map(str, s.shape)) if s.shape else "sequence",
+                       f"{s.num_levels} levels", s.source] for s in data.DATASETS.values()]):
+    print(line)
   return 0
 
 
@@ -513,8 +297,22 @@ def _size_type(option):
   return convert
 
 
-def parser():
+def _help_model(argv):
+  """The family ``tfgen train MODEL --help`` asks about, or None."""
+  argv = [str(a) for a in (sys.argv[1:] if argv is None else argv)]
+  if "train" not in argv or not {"-h", "--help"} & set(argv):
+    return None
   from tfgen import models
+  rest = [a for a in argv[argv.index("train") + 1:] if not a.startswith("-")]
+  return rest[0] if rest and rest[0] in models.FAMILIES else None
+
+
+def parser(argv=None):
+  """The argument parser. ``tfgen train MODEL --help`` (``argv``) lists only
+  MODEL's size and stage flags; otherwise every family's, tagged with the
+  families each applies to."""
+  from tfgen import models
+  only = _help_model(argv)
   from tfgen.training.strategy import STRATEGIES
   p = _Parser(prog="tfgen", description=(
       "Explicit-likelihood generative models (normalizing flows, autoregressive models) on "
@@ -556,10 +354,21 @@ def parser():
   t.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2],
                  help="Keras progress: 0 silent, 1 bar, 2 one line per epoch")
   for arg, users in _stage_flags().items():
+    if only and arg not in models.FAMILIES[only].builds_on:
+      continue
     t.add_argument("--" + arg, metavar="RUN", help="; ".join(
-        f"the trained {stage} run {name} is built on" for name, stage in users))
+        f"the trained {stage} run {name} is built on" for name, stage in users
+        if not only or name == only))
+  if only:
+    family = models.FAMILIES[only]
+    demo = ", ".join(f"{k}={v}" for k, v in family.demo.items()) or "none"
+    g = t.add_argument_group(f"{only} size (demo defaults: {demo})")
+    for option in family.sizes:
+      g.add_argument("--" + option.flag, metavar="N" if option.type in (int, float) else "VALUE",
+                     help=option.help)
+    t.set_defaults(func=cmd_train)
   g = t.add_argument_group("model size (defaults: the demo size of MODEL)")
-  for flag, users in _size_flags().items():
+  for flag, users in ({} if only else _size_flags()).items():
     by_help = {}
     for family_name, text in users:  # one help text, the families that share it
       by_help.setdefault(text, []).append(family_name)
@@ -621,7 +430,7 @@ def _crash_report(command):
 
 def main(argv=None):
   _start_tensorflow_quietly()
-  p = parser()
+  p = parser(argv)
   args = p.parse_args(argv)
   if not getattr(args, "func", None):
     p.print_help()
@@ -630,7 +439,7 @@ def main(argv=None):
   policy = keras.mixed_precision.global_policy()
   try:
     return args.func(args)
-  except UsageError as e:
+  except UserError as e:
     print(f"tfgen {args.command}: error: {_one_line(e)}", file=sys.stderr)
     return 2
   except KeyboardInterrupt:

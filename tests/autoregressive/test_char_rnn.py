@@ -144,6 +144,7 @@ MIRRORED = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # real data or a fresh process: CI runs it (pytest -m slow)
 def test_scheduled_sampling_trains_under_mirrored_strategy():
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
   run = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True,
@@ -153,6 +154,7 @@ def test_scheduled_sampling_trains_under_mirrored_strategy():
   assert out["same"] and all(np.isfinite(out["loss"]))
 
 
+@pytest.mark.slow  # real data or a fresh process: CI runs it (pytest -m slow)
 def test_learns_real_text(fortunes_available):
   keras.utils.set_random_seed(0)
   before, after = fortunes_bits_before_after(CharRNN(units=128, num_layers=1), 5e-3)

@@ -72,6 +72,7 @@ def test_bad_arguments():
     NADE(4, hidden_units=3).sample(2, seed=0, method="fast")
 
 
+@pytest.mark.slow  # real data or a fresh process: CI runs it (pytest -m slow)
 def test_nats_fall_on_binarized_fashion_mnist(fmnist_available):
   keras.utils.set_random_seed(0)
   m = NADE((28, 28, 1), hidden_units=64)

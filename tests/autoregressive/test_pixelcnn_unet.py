@@ -20,7 +20,7 @@ def _model(shape=(6, 5, 3), **kw):
 @pytest.mark.parametrize("shape, downsample, kw", [
     ((5, 4, 1), 2, {}),
     ((7, 6, 3), 1, {"num_classes": 3}),
-    ((9, 5, 1), 3, {"num_layers": 2}),
+    pytest.param((9, 5, 1), 3, {"num_layers": 2}, marks=pytest.mark.slow),  # 3 scales: 20 s
 ])
 def test_cached_sampling_equals_naive(shape, downsample, kw):
   model = _model(shape, downsample=downsample, num_levels=8, **kw)

@@ -22,6 +22,7 @@ def _learns(name, levels, filters, layers, steps):
   return before, after
 
 
+@pytest.mark.slow  # real data or a fresh process: CI runs it (pytest -m slow)
 def test_gated_pixelcnn_learns_binarized_fashion_mnist(fmnist_available):
   before, after = _learns("binarized_fashion_mnist", 2, filters=16, layers=3, steps=100)
   assert before > 0.9            # ≈ 1 bit/dim: an untrained model is near uniform

@@ -171,7 +171,7 @@ def test_image_transformer_completes_images_and_matches_naive():
     model.sample(2, seed=1, prefix=rng.integers(0, 4, size=(2, 4, 4, 3)))
 
 
-@pytest.mark.slow  # CharRNN's real-text test covers the default suite
+@pytest.mark.slow  # real data (CharRNN's real-text test is slow too)
 def test_learns_real_text(fortunes_available):
   keras.utils.set_random_seed(0)
   model = Transformer(context_length=96, num_layers=2, d_model=64, num_heads=4,
@@ -180,6 +180,7 @@ def test_learns_real_text(fortunes_available):
   assert before > 7.5 and after < 4.5, (before, after)
 
 
+@pytest.mark.slow  # real data or a fresh process: CI runs it (pytest -m slow)
 def test_export_loads_with_tensorflow_only(tmp_path):
   text = _model("strided", num_levels=256)
   image = ImageTransformer((3, 3, 1), num_levels=2, num_layers=1, d_model=8, num_heads=2)

@@ -94,7 +94,7 @@ def test_bad_prefixes_are_refused(prefix, match):
 def test_bad_shapes_are_refused():
   with pytest.raises(ValueError, match="video_shape"):
     VideoPixelNetwork((5, 5, 1))
-  with pytest.raises(ValueError, match="videos"):
+  with pytest.raises(ValueError, match="models video data"):
     from tfgen import data
     VideoPixelNetwork.from_dataset(data.info("fashion_mnist"))
   with pytest.raises(ValueError, match="x"):

@@ -10,6 +10,7 @@ from tfgen.data.wav import ASTERISK_DIR
 from tfgen.training import default_optimizer
 
 
+@pytest.mark.slow  # real data or a fresh process: CI runs it (pytest -m slow)
 def test_wavenet_learns_real_speech():
   keras.utils.set_random_seed(0)
   try:

@@ -83,3 +83,4 @@ def test_float64_is_refused_clearly():
   with pytest.raises(ValueError, match="float32"):
     b.forward_log_det_jacobian(tf.zeros([1, 4], tf.float64), event_ndims=1)
   assert b.forward([[0., 0., 0., 0.]]).dtype == tf.float32     # Python floats are fine
+

@@ -40,6 +40,7 @@ def test_residual_baseline_has_the_same_depth():
   assert convs(rev) == convs(res)
 
 
+@pytest.mark.slow  # real data or a fresh process: CI runs it (pytest -m slow)
 def test_learns_fashion_mnist(fmnist_available):
   keras.utils.set_random_seed(0)
   m = RevNet((28, 28, 1), stages=[1, 1], channels=16)

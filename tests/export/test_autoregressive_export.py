@@ -61,8 +61,10 @@ def _wavenet():
                                                  condition=[1])
 
 
-@pytest.mark.parametrize("build", [_pixelcnn, _pixelcnn_unet, _made, _wavenet],
-                         ids=["pixelcnn", "pixelcnn_unet", "made", "wavenet"])
+@pytest.mark.parametrize("build", [
+    pytest.param(_pixelcnn, marks=pytest.mark.slow),
+    pytest.param(_pixelcnn_unet, marks=pytest.mark.slow), _made, pytest.param(_wavenet, marks=pytest.mark.slow)],
+    ids=["pixelcnn", "pixelcnn_unet", "made", "wavenet"])  # made keeps a fresh process by default
 def test_fresh_process_log_prob_and_samples_match(build, tmp_path):
   model, x, labels, n, sample = build()
   path = export.save(model, tmp_path / "model")

@@ -150,6 +150,7 @@ def test_loads_like_tf_serving_with_a_tf1_session_and_tensor_names(exported):
   np.testing.assert_allclose(out, model.log_prob(x, condition=[0, 1, 2], seed=[0, 0]), rtol=1e-5)
 
 
+@pytest.mark.slow  # real data or a fresh process: CI runs it (pytest -m slow)
 def test_saved_model_cli_show_and_run(exported, tmp_path):
   _, x, path, _ = exported
   cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")

@@ -18,6 +18,7 @@ def _train(model, fmnist_steps=300):
   return history, model.evaluate(test, verbose=0, return_dict=True)
 
 
+@pytest.mark.slow  # real data or a fresh process: CI runs it (pytest -m slow)
 def test_glow_learns_fashion_mnist(fmnist_available):
   keras.utils.set_random_seed(0)
   model = Glow((28, 28, 1), levels=2, steps_per_level=4, hidden_channels=32)

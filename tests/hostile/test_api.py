@@ -69,7 +69,8 @@ CASES = [
     ("pixelcnn: empty", lambda: pixelcnn().log_prob(IMG[:0] % 4), "empty batch"),
     ("made: wrong size", lambda: made().log_prob(np.zeros((2, 5))), "shape"),
     ("wavenet: 8", lambda: wavenet().log_prob(SEQ + 8), r"\[0, 7\]"),
-    ("wavenet: length 0", lambda: wavenet().log_prob(np.zeros((2, 0), np.int32)), "longer than"),
+    ("wavenet: length 0", lambda: wavenet().log_prob(np.zeros((2, 0), np.int32)),
+     "at least one step"),
     ("wavenet: too short for loss_start",
      lambda: wavenet(loss_start=12).log_prob(SEQ), "longer than loss_start=12"),
     # -- conditions -----------------------------------------------------------------------

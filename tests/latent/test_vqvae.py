@@ -118,6 +118,7 @@ def test_image_size_must_divide_by_four():
     VQVAE((30, 28, 1))
 
 
+@pytest.mark.slow  # real data or a fresh process: CI runs it (pytest -m slow)
 def test_reconstruction_improves_on_fashion_mnist_and_codes_stay_in_use(fmnist_available):
   keras.utils.set_random_seed(0)
   vq = VQVAE((28, 28, 1), num_codes=64, code_dim=16, hidden_channels=32, num_residual_blocks=1)

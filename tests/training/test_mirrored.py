@@ -121,6 +121,7 @@ def test_autoregressive_training_matches_one_device():
       assert abs(a - b) < 1e-4 * abs(a), (family, single, double)
 
 
+@pytest.mark.slow  # real data or a fresh process: CI runs it (pytest -m slow)
 def test_vqvae_codebooks_and_metrics_match_one_device():
   result = _run("vqvae")
   one, two = result["one"], result["two"]
@@ -130,6 +131,7 @@ def test_vqvae_codebooks_and_metrics_match_one_device():
     np.testing.assert_allclose(one[key], two[key], rtol=1e-3, err_msg=key)
 
 
+@pytest.mark.slow  # real data or a fresh process: CI runs it (pytest -m slow)
 def test_a_non_finite_step_is_undone_alike_on_every_replica():
   result = _run("nonfinite")
   assert result["nonfinite"] >= 1 and result["snapshots"] >= 2

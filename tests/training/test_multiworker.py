@@ -7,6 +7,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 WORKER = textwrap.dedent("""
     import json, sys
     import numpy as np
@@ -35,6 +37,7 @@ def _free_port():
     return s.getsockname()[1]
 
 
+@pytest.mark.slow  # real data or a fresh process: CI runs it (pytest -m slow)
 def test_two_workers_train_to_identical_weights():
   workers = [f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"]
   procs = []

@@ -6,6 +6,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 TRAIN = textwrap.dedent("""
     import json, os, signal, sys
     import numpy as np
@@ -39,6 +41,7 @@ def _run(run_dir, kill_epoch):
                         capture_output=True, text=True, env=env, timeout=300)
 
 
+@pytest.mark.slow  # real data or a fresh process: CI runs it (pytest -m slow)
 def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path):
   straight = _run(tmp_path / "straight", -1)
   assert straight.returncode == 0, straight.stderr[-3000:]

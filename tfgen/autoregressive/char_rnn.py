@@ -61,6 +61,11 @@ class CharRNN(LikelihoodModel):
   >>> model.compile(tfgen.training.default_optimizer(2e-3))
   >>> model.fit(tfgen.data.load("fortunes", batch_size=32, window=256), steps_per_epoch=500)
   >>> text = model.sample(1, length=400, prime="Q: ", seed=1, temperature=0.8)
+
+  References:
+    - Graves (2013). Generating Sequences With Recurrent Neural Networks. arXiv:1308.0850.
+    - Bengio, Vinyals, Jaitly & Shazeer (2015). Scheduled Sampling for Sequence Prediction
+      with Recurrent Neural Networks. arXiv:1506.03099.
   """
 
   DATA_KINDS = ("text", "audio")

@@ -46,6 +46,10 @@ class MADE(LikelihoodModel):
       exact log-likelihood of the ensemble, ``log (1/k) Σ_m p_m(x)``, and
       ``sample`` draws from that same mixture (a mask per sample, then its
       ordering). ``log_prob(x, mask=m)`` scores one member.
+
+  References:
+    - Germain, Gregor, Murray & Larochelle (2015). MADE: Masked Autoencoder for Distribution
+      Estimation. arXiv:1502.03509.
   """
 
   def __init__(self, event_size, hidden_units=(512,), num_levels=2,

@@ -82,6 +82,9 @@ class MultiscalePixelCNN(LikelihoodModel):
     filters, num_layers: each group network's width and residual blocks.
     base_filters, base_layers: the base Gated PixelCNN.
     num_classes: conditional on class ids (base and every group network).
+
+  References:
+    - Reed et al. (2017). Parallel Multiscale Autoregressive Density Estimation. arXiv:1703.03664.
   """
 
   def __init__(self, image_shape, num_levels=256, upscalings=None, filters=64, num_layers=4,
@@ -198,9 +201,11 @@ class MultiscalePixelCNN(LikelihoodModel):
 
 FAMILY = ModelFamily(
     "multiscale_pixelcnn", MultiscalePixelCNN,
-    "Reed et al. 2017, Parallel Multiscale Autoregressive Density Estimation", "binarized_fashion_mnist", demo=dict(filters=32, num_layers=4, base_filters=32,
+    "Reed et al. 2017, Parallel Multiscale Autoregressive Density Estimation",
+    "binarized_fashion_mnist", demo=dict(filters=32, num_layers=4, base_filters=32,
                                          base_layers=4),
     sizes=(SizeOption("filters", "filters", int, "group network width"),
            SizeOption("num-layers", "num_layers", int, "residual blocks per group network"),
            SizeOption("upscalings", "upscalings", int, "times the image is halved for the base")),
-    tiny=dict(image_shape=(4, 4, 1), num_levels=4, upscalings=1, filters=4, num_layers=1, base_filters=4, base_layers=1))
+    tiny=dict(image_shape=(4, 4, 1), num_levels=4, upscalings=1, filters=4, num_layers=1,
+              base_filters=4, base_layers=1))

@@ -39,6 +39,11 @@ class NADE(LikelihoodModel):
     num_levels: ``K``; data are integers in ``[0, K)``.
     num_classes, condition_shape: conditional on class ids or float vectors
       (a learned projection of the condition is added to ``c``).
+
+  References:
+    - Larochelle & Murray (2011). The Neural Autoregressive Distribution Estimator. AISTATS.
+    - Uria, Côté, Gregor, Murray & Larochelle (2016). Neural Autoregressive Distribution
+      Estimation. arXiv:1605.02226.
   """
 
   def __init__(self, event_size, hidden_units=500, num_levels=2, num_classes=None,

@@ -115,6 +115,10 @@ class ParallelWaveNet(GenerativeModel):
     channels: width of every flow.
     power_weight: weight of the power loss (0 turns it off).
     frame_length: STFT frame of the power loss, in samples.
+
+  References:
+    - van den Oord et al. (2017). Parallel WaveNet: Fast High-Fidelity Speech Synthesis.
+      arXiv:1711.10433.
   """
 
   DATA_KINDS = ("audio",)

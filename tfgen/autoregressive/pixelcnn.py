@@ -63,6 +63,15 @@ class PixelCNN(LikelihoodModel):
   >>> model.compile(tfgen.training.default_optimizer(1e-3))
   >>> model.fit(images, epochs=1)                       # uint8 [N, 28, 28, 1]
   >>> model.sample(16, seed=1)                          # uint8, cached by default
+
+  References:
+    - van den Oord, Kalchbrenner & Kavukcuoglu (2016). Pixel Recurrent Neural Networks.
+      arXiv:1601.06759.
+    - van den Oord, Kalchbrenner, Vinyals, Espeholt, Graves & Kavukcuoglu (2016). Conditional
+      Image Generation with PixelCNN Decoders. arXiv:1606.05328.
+    - Salimans, Karpathy, Chen & Kingma (2017). PixelCNN++. arXiv:1701.05517.
+    - Ramachandran et al. (2017). Fast Generation for Convolutional Autoregressive Models.
+      arXiv:1704.06001.
   """
 
   def __init__(self, image_shape, num_levels=256, filters=96, num_layers=12, gated=False,

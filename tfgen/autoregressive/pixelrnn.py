@@ -38,6 +38,10 @@ class PixelRNN(LikelihoodModel):
     layer: ``'row'`` or ``'diagonal'``.
     num_classes, condition_shape: conditional on class ids or vectors (a
       learned bias on every LSTM's gates).
+
+  References:
+    - van den Oord, Kalchbrenner & Kavukcuoglu (2016). Pixel Recurrent Neural Networks.
+      arXiv:1601.06759.
   """
 
   def __init__(self, image_shape, num_levels=256, units=32, num_layers=2, layer="diagonal",

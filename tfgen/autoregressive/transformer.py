@@ -47,6 +47,11 @@ class Transformer(LikelihoodModel):
     block_size: the sparse stride ``l``.
     dropout: on residual branches, in training.
     num_classes, condition_shape: conditional on class ids or vectors.
+
+  References:
+    - Vaswani et al. (2017). Attention Is All You Need. arXiv:1706.03762.
+    - Child, Gray, Radford & Sutskever (2019). Generating Long Sequences with Sparse
+      Transformers. arXiv:1904.10509.
   """
 
   DATA_KINDS = ("text", "audio")
@@ -236,6 +241,10 @@ class ImageTransformer(Transformer):
   like ``PixelCNN.sample(prefix=...)``. ``block_size`` defaults to the row
   length in sub-pixels (``W·C``), so ``'strided'`` heads see the previous
   row and the column above (Child et al. §4.2).
+
+  References:
+    - Child, Gray, Radford & Sutskever (2019). Generating Long Sequences with Sparse
+      Transformers. arXiv:1904.10509.
   """
 
   DATA_KINDS = ("image",)
@@ -320,7 +329,8 @@ FAMILY = ModelFamily(
     demo=dict(context_length=256, num_layers=4, d_model=128, num_heads=4, attention="dense"),
     sizes=_SIZES + (SizeOption("context-length", "context_length", int,
                                "longest sequence"),),
-    tiny=dict(num_levels=8, context_length=12, num_layers=1, d_model=8, num_heads=2, attention="strided"))
+    tiny=dict(num_levels=8, context_length=12, num_layers=1, d_model=8, num_heads=2,
+              attention="strided"))
 
 IMAGE_FAMILY = ModelFamily(
     "image_transformer", ImageTransformer, "Child et al. 2019, Generating Long Sequences with "

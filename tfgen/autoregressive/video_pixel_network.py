@@ -65,6 +65,9 @@ class VideoPixelNetwork(LikelihoodModel):
     lstm_filters: channels of the ConvLSTM state.
     decoder_filters, decoder_layers: the per-frame Gated PixelCNN.
     num_classes, condition_shape: a class or vector condition (at most one).
+
+  References:
+    - Kalchbrenner et al. (2016). Video Pixel Networks. arXiv:1610.00527.
   """
 
   DATA_KINDS = ("video",)
@@ -162,7 +165,7 @@ class VideoPixelNetwork(LikelihoodModel):
     for t in range(x.shape[1]):
       h, state = self._step(prev, state, tf.shape(x)[0], condition)
       frame = x[:, t]
-      total += self.decoder._log_prob(frame, h)
+      total += self.decoder.log_prob_encoded(frame, h)
       prev = frame
     return total
 
@@ -259,4 +262,5 @@ FAMILY = ModelFamily(
            SizeOption("num-layers", "decoder_layers", int, "decoder gated blocks"),
            SizeOption("lstm-filters", "lstm_filters", int, "ConvLSTM channels"),
            SizeOption("encoder-layers", "encoder_layers", int, "dilated encoder blocks")),
-    tiny=dict(video_shape=(2, 4, 4, 1), num_levels=4, encoder_filters=4, encoder_layers=1, lstm_filters=4, decoder_filters=4, decoder_layers=1))
+    tiny=dict(video_shape=(2, 4, 4, 1), num_levels=4, encoder_filters=4, encoder_layers=1,
+              lstm_filters=4, decoder_filters=4, decoder_layers=1))

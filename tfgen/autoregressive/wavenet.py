@@ -61,6 +61,10 @@ class WaveNet(LikelihoodModel):
 
   ``sample_rate`` (Hz, optional) records the rate of the audio it models;
   ``from_dataset`` sets it, and a Parallel WaveNet student checks it.
+
+  References:
+    - van den Oord et al. (2016). WaveNet: A Generative Model for Raw Audio. arXiv:1609.03499.
+    - Paine et al. (2016). Fast Wavenet Generation Algorithm. arXiv:1611.09482.
   """
 
   DATA_KINDS = ("audio", "text")
@@ -390,4 +394,5 @@ FAMILY = ModelFamily(
            SizeOption("stacks", "num_stacks", int, "stacks"),
            SizeOption("channels", "residual_channels", int, "residual and dilation channels"),
            SizeOption("skip-channels", "skip_channels", int, "skip channels")),
-    tiny=dict(num_layers_per_stack=2, num_stacks=1, residual_channels=4, dilation_channels=4, skip_channels=4, num_levels=8))
+    tiny=dict(num_layers_per_stack=2, num_stacks=1, residual_channels=4, dilation_channels=4,
+              skip_channels=4, num_levels=8))

@@ -40,6 +40,10 @@ class ActNorm(Bijector):
     channels: number of channels ``C`` (the last event dimension).
     event_ndims: rank of the event: 3 for ``[H, W, C]``, 2 for ``[T, C]``,
       1 for ``[C]``.
+
+  References:
+    - Kingma & Dhariwal (2018). Glow: Generative Flow with Invertible 1x1 Convolutions.
+      arXiv:1807.03039.
   """
 
   def __init__(self, channels, event_ndims=3, validate_args=False, name="actnorm"):

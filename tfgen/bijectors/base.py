@@ -74,7 +74,9 @@ class Bijector(tfb.Bijector):
   """A ``tfb.Bijector`` whose parameters are variables it owns.
 
   Such bijectors have no batch-shaped parameters for TFP to infer from, so
-  ``_parameter_properties`` is empty. They compute in float32: inputs of
+  ``_parameter_properties`` is empty. ``validate_args=True`` checks every
+  input at run time: finite, and of at least the event rank (a cost on
+  every call, so off by default, as in TFP). They compute in float32: inputs of
   any other dtype are refused with a ValueError. Conditional bijectors
   (those built with a ``condition_size``) take ``condition=`` of shape
   ``[batch, condition_size]`` in every method and report ``is_conditional``.
@@ -118,20 +120,33 @@ class Bijector(tfb.Bijector):
       raise ValueError(f"{self.name} was built with condition_size={self._condition_size}; "
                        f"`condition` must be {'given' if self._condition_size else 'None'}.")
 
+  def _input(self, value, arg):
+    """``value`` as float32; with ``validate_args=True`` also checked to be
+    finite and to have the event rank (``InvalidArgumentError`` otherwise, as
+    TFP's own checks raise)."""
+    value = _float32(value, self, arg)
+    if not self.validate_args:
+      return value
+    if value.shape.rank is not None and value.shape.rank < self.forward_min_event_ndims:
+      raise ValueError(f"{self.name}: `{arg}` must have at least "
+                       f"{self.forward_min_event_ndims} dimensions, got shape {value.shape}.")
+    return tf.debugging.assert_all_finite(value, f"{self.name}: `{arg}` must be finite "
+                                          "(validate_args=True)")
+
   def forward(self, x, name="forward", **kwargs):
-    return super().forward(_float32(x, self, "x"), name=name, **kwargs)
+    return super().forward(self._input(x, "x"), name=name, **kwargs)
 
   def inverse(self, y, name="inverse", **kwargs):
-    return super().inverse(_float32(y, self, "y"), name=name, **kwargs)
+    return super().inverse(self._input(y, "y"), name=name, **kwargs)
 
   def forward_log_det_jacobian(self, x, event_ndims=None, name="forward_log_det_jacobian",
                                **kwargs):
-    return super().forward_log_det_jacobian(_float32(x, self, "x"), event_ndims=event_ndims,
+    return super().forward_log_det_jacobian(self._input(x, "x"), event_ndims=event_ndims,
                                             name=name, **kwargs)
 
   def inverse_log_det_jacobian(self, y, event_ndims=None, name="inverse_log_det_jacobian",
                                **kwargs):
-    return super().inverse_log_det_jacobian(_float32(y, self, "y"), event_ndims=event_ndims,
+    return super().inverse_log_det_jacobian(self._input(y, "y"), event_ndims=event_ndims,
                                             name=name, **kwargs)
 
 

@@ -35,6 +35,10 @@ class InvertibleConv1x1(Bijector):
     lu: use the LU parameterisation.
     event_ndims: 3 for ``[H, W, C]`` events, 2 for ``[T, C]``, 1 for ``[C]``.
     seed: integer seed for the random initial rotation.
+
+  References:
+    - Kingma & Dhariwal (2018). Glow: Generative Flow with Invertible 1x1 Convolutions.
+      arXiv:1807.03039.
   """
 
   def __init__(self, channels, lu=True, event_ndims=3, seed=None, validate_args=False,

@@ -186,6 +186,10 @@ class AdditiveCoupling(_Coupling):
   >>> bij = AdditiveCoupling([8, 8, 3], mask="checkerboard", parity=0)
   >>> tfb.Chain([tfb.Shift(1.), bij]).forward(tf.zeros([2, 8, 8, 3])).shape
   TensorShape([2, 8, 8, 3])
+
+  References:
+    - Dinh, Krueger & Bengio (2015). NICE: Non-linear Independent Components Estimation.
+      arXiv:1410.8516.
   """
 
   _params_per_channel = 1
@@ -238,6 +242,9 @@ class AffineCoupling(_Coupling):
   >>> x = tf.random.normal([2, 4, 4, 4])
   >>> float(tf.reduce_max(tf.abs(bij.inverse(bij.forward(x)) - x))) < 1e-5
   True
+
+  References:
+    - Dinh, Sohl-Dickstein & Bengio (2017). Density estimation using Real NVP. arXiv:1605.08803.
   """
 
   _params_per_channel = 2

@@ -34,6 +34,10 @@ class Dequantize(Bijector):
     alpha: the logit margin ``α``, in ``(0, 0.5)``.
     event_ndims: rank of one datum (3 for images).
     data_bits: bit depth of the integer data users pass.
+
+  References:
+    - Theis, van den Oord & Bethge (2016). A note on the evaluation of generative models.
+      arXiv:1511.01844.
   """
 
   def __init__(self, n_bits=8, logit=False, alpha=0.05, event_ndims=3, data_bits=8,

@@ -48,6 +48,10 @@ class FactorOut(OnePassBijector):
     event_shape: ``[H, W, C]`` with ``C ≥ 2``.
     inner: the rest of the flow, as described above.
     prior: ``'gaussian'`` or ``'standard'``.
+
+  References:
+    - Dinh, Sohl-Dickstein & Bengio (2017). Density estimation using Real NVP, §3.6 (multi-
+      scale architecture). arXiv:1605.08803.
   """
 
   def __init__(self, event_shape, inner, prior="gaussian", validate_args=False,

@@ -21,6 +21,10 @@ class Squeeze(Bijector):
 
   >>> Squeeze().forward(tf.zeros([8, 4, 6, 3])).shape
   TensorShape([8, 2, 3, 12])
+
+  References:
+    - Dinh, Sohl-Dickstein & Bengio (2017). Density estimation using Real NVP, §3.6.
+      arXiv:1605.08803.
   """
 
   def __init__(self, factor=2, validate_args=False, name="squeeze"):

@@ -65,6 +65,10 @@ class RevNet(GenerativeModel):
     block: ``'reversible'`` or ``'residual'``.
     memory_saving: reversible stages rebuild activations in the backward pass.
     num_levels: levels of the pixel data.
+
+  References:
+    - Gomez, Ren, Urtasun & Grosse (2017). The Reversible Residual Network: Backpropagation
+      Without Storing Activations. arXiv:1707.04585.
   """
 
   can_sample = False

@@ -49,6 +49,10 @@ class Glow(FlowModel):
   >>> model.compile(tf_keras.optimizers.Adam(1e-3))
   >>> model.fit(images, epochs=1)                    # uint8 [B, 28, 28, 1]
   >>> model.sample(16, temperature=0.7, seed=[1, 2])   # uint8 [16, 28, 28, 1]
+
+  References:
+    - Kingma & Dhariwal (2018). Glow: Generative Flow with Invertible 1x1 Convolutions.
+      arXiv:1807.03039.
   """
 
   def __init__(self, image_shape, levels=3, steps_per_level=32, hidden_channels=512,

@@ -81,6 +81,10 @@ class MAF(FlowModel):
     actnorm: ActNorm (data-dependent init) after every layer.
     num_classes, condition_shape: conditional on class ids or vectors (the
       condition reaches every MADE).
+
+  References:
+    - Papamakarios, Pavlakou & Murray (2017). Masked Autoregressive Flow for Density
+      Estimation. arXiv:1705.07057.
   """
 
   _logit = True
@@ -92,7 +96,8 @@ class MAF(FlowModel):
     _validation.full_precision(type(self).__name__)
     self.num_bijectors = _validation.positive_int(num_bijectors, "num_bijectors")
     self.hidden_units = [_validation.positive_int(u, "hidden_units entry") for u in hidden_units]
-    self.activation, self.actnorm, self.seed = activation, _validation.boolean(actnorm, "actnorm"), seed
+    self.activation, self.seed = activation, seed
+    self.actnorm = _validation.boolean(actnorm, "actnorm")
     self.permutation = permutation if isinstance(permutation, str) else [
         list(p) for p in permutation]
     super().__init__(image_shape, n_bits=n_bits, name=name or type(self).__name__.lower(),
@@ -119,7 +124,12 @@ class IAF(MAF):
   layer; ``log_prob`` of outside data (training, evaluation) takes ``D``
   passes per layer in a compiled ``tf.while_loop``, so IAF trains slowly by
   maximum likelihood: it is the flow to use where fast sampling matters
-  (e.g. a Parallel WaveNet student). Same arguments as :class:`MAF`."""
+  (e.g. a Parallel WaveNet student). Same arguments as :class:`MAF`.
+
+  References:
+    - Kingma, Salimans, Jozefowicz, Chen, Sutskever & Welling (2016). Improved Variational
+      Inference with Inverse Autoregressive Flow. arXiv:1606.04934.
+  """
 
   _inverse = True
 

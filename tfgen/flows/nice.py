@@ -28,6 +28,10 @@ class NICE(FlowModel):
     memory_efficient: the couplings and scaling form one
       :class:`~tfgen.bijectors.ReversibleChain` (no stored activations in
       the ``log_prob`` gradient).
+
+  References:
+    - Dinh, Krueger & Bengio (2015). NICE: Non-linear Independent Components Estimation.
+      arXiv:1410.8516.
   """
 
   def __init__(self, image_shape, num_couplings=4, hidden_units=1000, num_hidden_layers=5,

@@ -29,6 +29,9 @@ class RealNVP(FlowModel):
     memory_efficient: each scale's couplings form one
       :class:`~tfgen.bijectors.ReversibleChain`: the ``log_prob`` gradient
       rebuilds activations from the scale's output instead of storing them.
+
+  References:
+    - Dinh, Sohl-Dickstein & Bengio (2017). Density estimation using Real NVP. arXiv:1605.08803.
   """
 
   _logit = True

@@ -67,6 +67,12 @@ class CodePrior(LikelihoodModel):
   >>> prior.compile(tfgen.training.default_optimizer(1e-3))
   >>> prior.fit(tfgen.data.load("fashion_mnist", encode=prior.data_encoder), epochs=5)
   >>> prior.sample(16, seed=0)                           # uint8 [16, 28, 28, 1]
+
+  References:
+    - van den Oord, Vinyals & Kavukcuoglu (2017). Neural Discrete Representation Learning.
+      arXiv:1711.00937.
+    - Razavi, van den Oord & Vinyals (2019). Generating Diverse High-Fidelity Images with VQ-
+      VAE-2. arXiv:1906.00446.
   """
 
   dimension_name = "code"
@@ -214,11 +220,12 @@ class CodePrior(LikelihoodModel):
   def _log_prob(self, x, condition, training=False):
     flat = x if x.shape.rank == 2 else self.codes_of(x)
     if self.kind == "transformer":
-      return self.top._log_prob(flat, condition, training=training)
+      return self.top.log_prob_encoded(flat, condition, training=training)
     maps = self.maps_of(flat)
-    lp = self.top._log_prob(maps[0][..., None], condition)
+    lp = self.top.log_prob_encoded(maps[0][..., None], condition)
     if self.bottom is not None:
-      lp += self.bottom._log_prob(maps[1][..., None], self._bottom_condition(maps[0], condition))
+      lp += self.bottom.log_prob_encoded(maps[1][..., None],
+                                         self._bottom_condition(maps[0], condition))
     return lp
 
   SAMPLE_OPTIONS = ("method",)

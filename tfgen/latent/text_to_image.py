@@ -63,6 +63,9 @@ class TextToImage(LikelihoodModel):
     text_loss_weight: the text share of the loss.
     class_names: names of the dataset's classes, in label order.
     templates: caption templates with one ``{}``.
+
+  References:
+    - Ramesh et al. (2021). Zero-Shot Text-to-Image Generation. arXiv:2102.12092.
   """
 
   dimension_name = "code"

@@ -76,6 +76,12 @@ class VQVAE(GenerativeModel):
   >>> vq.fit(images, epochs=1)                         # uint8 [N, 28, 28, 1]
   >>> top, bottom = vq.encode(images[:8])              # int32 [8, 7, 7], [8, 14, 14]
   >>> vq.decode((top, bottom))                         # uint8 [8, 28, 28, 1]
+
+  References:
+    - van den Oord, Vinyals & Kavukcuoglu (2017). Neural Discrete Representation Learning.
+      arXiv:1711.00937.
+    - Razavi, van den Oord & Vinyals (2019). Generating Diverse High-Fidelity Images with VQ-
+      VAE-2. arXiv:1906.00446.
   """
 
   can_sample = False
@@ -93,7 +99,8 @@ class VQVAE(GenerativeModel):
     if h % 4 or w % 4:
       raise ValueError(f"VQVAE downsamples by 4: image height and width must be multiples of "
                        f"4, got image_shape {image_shape!r}.")
-    if not isinstance(levels, (int, np.integer)) or isinstance(levels, bool) or levels not in (1, 2):
+    if (not isinstance(levels, (int, np.integer)) or isinstance(levels, bool)
+        or levels not in (1, 2)):
       raise ValueError(f"`levels` must be 1 (VQ-VAE) or 2 (VQ-VAE-2), got {levels!r}.")
     self.levels = levels
     self.num_codes = _validation.positive_int(num_codes, "num_codes")
@@ -305,7 +312,8 @@ class VQVAE(GenerativeModel):
 
 FAMILY = ModelFamily(
     "vqvae", VQVAE, "van den Oord, Vinyals & Kavukcuoglu 2017, Neural Discrete Representation "
-    "Learning; Razavi, van den Oord & Vinyals 2019 (VQ-VAE-2, --levels 2)", "fashion_mnist", demo=dict(levels=1, num_codes=256, code_dim=32, hidden_channels=64,
+    "Learning; Razavi, van den Oord & Vinyals 2019 (VQ-VAE-2, --levels 2)",
+    "fashion_mnist", demo=dict(levels=1, num_codes=256, code_dim=32, hidden_channels=64,
                                num_residual_blocks=2),
     sizes=(SizeOption("levels", "levels", int, "1: VQ-VAE, 2: VQ-VAE-2 (top and bottom codes)"),
            SizeOption("num-codes", "num_codes", int, "codes per codebook"),
@@ -313,4 +321,5 @@ FAMILY = ModelFamily(
            SizeOption("hidden-channels", "hidden_channels", int, "encoder/decoder width"),
            SizeOption("num-residual-blocks", "num_residual_blocks", int,
                       "residual blocks per stack")),
-    tiny=dict(image_shape=(8, 8, 1), num_codes=4, code_dim=2, hidden_channels=4, num_residual_blocks=1))
+    tiny=dict(image_shape=(8, 8, 1), num_codes=4, code_dim=2, hidden_channels=4,
+              num_residual_blocks=1))

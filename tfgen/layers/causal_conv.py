@@ -21,6 +21,9 @@ class CausalConv1D(keras.layers.Conv1D):
 
   >>> CausalConv1D(16, 2, dilation_rate=4)(tf.zeros([1, 100, 8])).shape
   TensorShape([1, 100, 16])
+
+  References:
+    - van den Oord et al. (2016). WaveNet: A Generative Model for Raw Audio, §2.1. arXiv:1609.03499.
   """
 
   def __init__(self, filters, kernel_size=2, dilation_rate=1, **kwargs):

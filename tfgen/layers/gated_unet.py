@@ -78,6 +78,11 @@ class GatedPixelCNNUNet(_Conditioned):
   makes such a network cheap per parameter. Like the single-resolution
   stack it samples step by step from a cache (``init_cache``, ``step``,
   ``write``, ``end_row``), computing each coarse position once.
+
+  References:
+    - Salimans, Karpathy, Chen & Kingma (2017). PixelCNN++. arXiv:1701.05517.
+    - Ramachandran et al. (2017). Fast Generation for Convolutional Autoregressive Models.
+      arXiv:1704.06001.
   """
 
   def __init__(self, data_channels, filters, blocks_per_resolution, downsample=2,

@@ -78,6 +78,10 @@ class MaskedConv2D(keras.layers.Conv2D):
   >>> layer = MaskedConv2D(48, 7, mask_type="A", data_channels=3)
   >>> layer(tf.zeros([1, 28, 28, 3])).shape
   TensorShape([1, 28, 28, 48])
+
+  References:
+    - van den Oord, Kalchbrenner & Kavukcuoglu (2016). Pixel Recurrent Neural Networks, §3.4.
+      arXiv:1601.06759.
   """
 
   def __init__(self, filters, kernel_size, mask_type="B", data_channels=1, out_blocks=1,

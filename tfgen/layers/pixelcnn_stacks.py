@@ -159,6 +159,10 @@ class GatedPixelCNNStack(_Conditioned):
   The vertical stack's output at row ``i`` has seen all of row ``i``, so the
   horizontal stack only reads it one row down. ``conv_H`` is mask A in
   layer 0 and mask B after, with R → G → B ordering inside a pixel.
+
+  References:
+    - van den Oord et al. (2016). Conditional Image Generation with PixelCNN Decoders.
+      arXiv:1606.05328.
   """
 
   def __init__(self, data_channels, filters, num_layers, kernel_size=3, condition_size=None,

@@ -53,6 +53,10 @@ class ReversibleBlock(keras.layers.Layer):
   >>> x = tf.random.normal([2, 5, 5, 16])
   >>> float(tf.reduce_max(tf.abs(block.inverse(block(x)) - x))) < 1e-5
   True
+
+  References:
+    - Gomez, Ren, Urtasun & Grosse (2017). The Reversible Residual Network: Backpropagation
+      Without Storing Activations. arXiv:1707.04585.
   """
 
   def __init__(self, f, g, **kwargs):
@@ -61,6 +65,16 @@ class ReversibleBlock(keras.layers.Layer):
       if not callable(layer):
         raise ValueError(f"`{name}` must be a Keras layer (callable), got {type(layer).__name__}.")
     self.f, self.g = f, g
+
+  def get_config(self):
+    return {**super().get_config(), "f": keras.layers.serialize(self.f),
+            "g": keras.layers.serialize(self.g)}
+
+  @classmethod
+  def from_config(cls, config):
+    config = dict(config)
+    f, g = (keras.layers.deserialize(config.pop(k)) for k in ("f", "g"))
+    return cls(f, g, **config)
 
   def build(self, input_shape):
     channels = input_shape[-1]
@@ -109,6 +123,17 @@ class ReversibleSequence(keras.layers.Layer):
     if not blocks or not all(isinstance(b, ReversibleBlock) for b in blocks):
       raise ValueError("`blocks` must be a non-empty list of ReversibleBlock layers.")
     self.blocks, self.memory_saving = blocks, _validation.boolean(memory_saving, "memory_saving")
+
+  def get_config(self):
+    return {**super().get_config(), "memory_saving": self.memory_saving,
+            "blocks": [keras.layers.serialize(b) for b in self.blocks]}
+
+  @classmethod
+  def from_config(cls, config):
+    config = dict(config)
+    blocks = [keras.layers.deserialize(b, custom_objects={"ReversibleBlock": ReversibleBlock})
+              for b in config.pop("blocks")]
+    return cls(blocks, **config)
 
   def build(self, input_shape):
     for block in self.blocks:

@@ -53,6 +53,10 @@ class VectorQuantizer(keras.layers.Layer):
   >>> q, k = vq(tf.random.normal([2, 7, 7, 4]), training=True)
   >>> q.shape, k.shape
   (TensorShape([2, 7, 7, 4]), TensorShape([2, 7, 7]))
+
+  References:
+    - van den Oord, Vinyals & Kavukcuoglu (2017). Neural Discrete Representation Learning,
+      Appendix A.1 (EMA updates). arXiv:1711.00937.
   """
 
   def __init__(self, num_codes=512, code_dim=64, commitment_cost=0.25, decay=0.99,

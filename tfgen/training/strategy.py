@@ -27,7 +27,7 @@ def get_strategy(name="auto"):
       ``TF_CONFIG``.
   """
   if name not in STRATEGIES:
-    raise ValueError(f"`name` must be one of {list(STRATEGIES)}, got {name!r}.")
+    raise ValueError(f"`strategy` must be one of {list(STRATEGIES)}, got {name!r}.")
   if name == "auto":
     gpus = tf.config.list_logical_devices("GPU")
     return tf.distribute.MirroredStrategy() if len(gpus) >= 2 else tf.distribute.get_strategy()
