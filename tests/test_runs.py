@@ -46,7 +46,11 @@ def test_mistakes_are_user_errors_before_the_folder_is_touched(tmp_path, mnist):
                       (dict(resume=True, overwrite=True), "exclude each other"),
                       (dict(stages={"vqvae": "x"}), "--vqvae does not apply to nice"),
                       (dict(data="imagenet"), "Unknown dataset"),
-                      (dict(strategy="tpu"), "strategy")]:
+                      (dict(strategy="tpu"), "strategy"),
+                      (dict(steps_per_epoch=0), "steps_per_epoch"),
+                      (dict(batch_size=10 ** 12), "batch_size"),
+                      (dict(lr=float("nan")), "lr"),
+                      (dict(mixed_precision="int8"), "mixed_precision")]:
     with pytest.raises(UserError, match=message):
       _train(out, mnist, **kw)
     assert not out.exists()

@@ -252,6 +252,39 @@ def sampler(model, length, **options):
   return sample
 
 
+#: Bounds on what one setting can ask for (a batch of 10^12 aborts the process).
+MAX_BATCH = 65536
+MAX_WINDOW = 1 << 22
+
+
+def _check_settings(*, epochs, steps_per_epoch, batch_size, eval_batch_size, validation_steps,
+                    lr, max_minutes, seed, window, mixed_precision, sizes, stages):
+  """UserError naming the first setting of :func:`train_run` that is out of range."""
+  from tfgen import _validation
+  with user_input():
+    for name, value in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch),
+                        ("validation_steps", validation_steps)):
+      _validation.positive_int(value, name)
+    for name, value in (("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
+      if _validation.positive_int(value, name) > MAX_BATCH:
+        raise ValueError(f"`{name}` must be at most {MAX_BATCH}, got {value}.")
+    if window is not None and _validation.positive_int(window, "window") > MAX_WINDOW:
+      raise ValueError(f"`window` must be at most {MAX_WINDOW}, got {window}.")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+      raise ValueError(f"`seed` must be an integer, got {seed!r}.")
+    for name, value in (("lr", lr), ("max_minutes", max_minutes)):
+      positive = (not isinstance(value, bool) and isinstance(value, (int, float))
+                  and 0 < value < float("inf"))
+      if not positive and not (name == "max_minutes" and value is None):
+        raise ValueError(f"`{name}` must be a positive number, got {value!r}.")
+    if mixed_precision not in (None, "float16", "bfloat16"):
+      raise ValueError(f"`mixed_precision` must be None, 'float16' or 'bfloat16', got "
+                       f"{mixed_precision!r}.")
+    for name, value in (("sizes", sizes), ("stages", stages)):
+      if value is not None and not isinstance(value, dict):
+        raise ValueError(f"`{name}` must be a dict, got {type(value).__name__}.")
+
+
 def _stderr(line):
   print(line, file=sys.stderr, flush=True)
 
@@ -290,6 +323,10 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
       folder that cannot take the run (one line, naming what).
   """
   folder = out if isinstance(out, RunFolder) else RunFolder(out)
+  _check_settings(epochs=epochs, steps_per_epoch=steps_per_epoch, batch_size=batch_size,
+                  eval_batch_size=eval_batch_size, validation_steps=validation_steps, lr=lr,
+                  max_minutes=max_minutes, seed=seed, window=window,
+                  mixed_precision=mixed_precision, sizes=sizes, stages=stages)
   sizes = dict(sizes or {})
   if resume and overwrite:
     raise UserError("--resume and --overwrite exclude each other: continue the run, or "

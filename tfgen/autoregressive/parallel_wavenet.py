@@ -235,7 +235,7 @@ class ParallelWaveNet(GenerativeModel):
     x, shift, log_scale = self.transform(z, condition)
     codes = tf.stop_gradient(audio.mu_law_encode(tf.clip_by_value(x, -1., 1.), self.num_levels))
     t = self.teacher
-    logits = t._logits(codes, *t._conditions(self._teacher_condition(condition), None))
+    logits = t.logits_encoded(codes, self._teacher_condition(condition))
     log_q = tf.stop_gradient(tf.nn.log_softmax(tf.cast(logits, tf.float32)))
     log_p = self._bin_log_probs(shift, log_scale)
     p = tf.exp(log_p)

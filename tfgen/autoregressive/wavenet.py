@@ -207,6 +207,13 @@ class WaveNet(LikelihoodModel):
 
   # -- the network ----------------------------------------------------------
 
+  def logits_encoded(self, codes, condition=None):
+    """Per-step logits ``[B, T, K]`` of int codes ``[B, T]`` given an encoded
+    ``condition`` (``(class ids or None, local features or None)``, as
+    ``_encode_condition`` returns it, or None): for models built on a trained
+    WaveNet, such as Parallel WaveNet's teacher."""
+    return self._logits(codes, *self._conditions(condition, None))
+
   def _logits(self, x, g_terms, l_terms):
     """Codes ``[B, T]`` → logits ``[B, T, K]`` for ``x_t`` given ``x_<t``."""
     return self._logits_from_embedded(self.embed(x), g_terms, l_terms)

@@ -250,9 +250,8 @@ class CodePrior(LikelihoodModel):
     return tf.concat(parts, axis=1)
 
   def decode_flat(self, flat):
-    """Flat code vectors → images (uint8), without re-checking the codes."""
-    quantized = [self.vqvae.embed(m, n) for n, m in enumerate(self.maps_of(flat))]
-    return self.vqvae._to_images(self.vqvae._decode_float(quantized))
+    """Flat code vectors → images (uint8), through the VQ-VAE's ``decode``."""
+    return self.vqvae.decode(self.maps_of(flat))
 
   def _sample(self, n, seed, temperature, condition, method="cached"):
     """``n`` images: codes from the prior (``method``: ``'cached'`` or

@@ -285,7 +285,7 @@ class TextToImage(LikelihoodModel):
     _validation.one_of(method, "method", {"cached", "naive"})
     codes = self.sample_codes(n, seed, temperature, condition, method)
     codes = tf.reshape(codes, tf.stack([n, self.map_h, self.map_w]))
-    return self.vqvae._to_images(self.vqvae._decode_float([self.vqvae.embed(codes)]))
+    return self.vqvae.decode([codes])
 
   def sample_codes(self, n, seed, temperature, captions, method="cached"):
     """Flat codes ``[n, N]`` given encoded captions (tensor ``seed``)."""
