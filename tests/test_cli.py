@@ -440,6 +440,12 @@ def test_two_stage_models_train_sample_evaluate_export(tmp_path, mnist_dir, caps
   for prompt, message in (("", "`prompt`: it is empty"), ("x" * 40, "text_length=24")):
     code, _, err = _run(["sample", t2i, "--prompt", prompt], capsys)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+  # Through its export, with no run: the labels become captions as the run made them.
+  code, out, err = _run(["evaluate", t2i / "saved_model", "--data-dir", mnist_dir], capsys)
+  assert code == 0 and "bits/code" in out, err
+  served = float(out.split(": ")[-1].split()[0])
+  code, out, err = _run(["evaluate", t2i, "--data-dir", mnist_dir], capsys)
+  assert code == 0 and abs(float(out.split(": ")[-1].split()[0]) - served) < 0.5, (out, served)
 
 
 def test_new_families_train_from_the_command_line(tmp_path, mnist_dir, capsys):

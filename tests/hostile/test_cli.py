@@ -66,6 +66,11 @@ def _assert_one_line_exit_2(argv, capsys, match):
     (["sample", "/nonexistent", "--temperature", "nan"], "expected a positive number"),
     (["sample", "/nonexistent", "--length", "10000000000"], "expected at most"),
     (["export", "/nonexistent", "--to", "x", "--version", "0"], "expected a positive integer"),
+    # Windows the model cannot take: user mistakes (they were internal errors).
+    (["train", "transformer", "--window", "64", "--context-length", "32"],
+     "--window 64: `x`: sequences are at most context_length=32"),
+    (["train", "wavenet", "--window", "4", "--layers-per-stack", "3", "--stacks", "1"],
+     "--window 4: `x` must be longer than loss_start=8"),
 ])
 def test_bad_flags(argv, match, capsys):
   _assert_one_line_exit_2(argv, capsys, match)

@@ -50,6 +50,7 @@ CASES = [
      "max_mask_entries"),
     # Parallel WaveNet.
     ("pwn frame_length 2", lambda: student(frame_length=2), "frame_length"),
+    ("pwn window 1", lambda: student().check_window(1), "at least 2 codes"),
     ("pwn waveform 10**9", lambda: student().waveform(1, 10 ** 9), "length"),
     ("pwn sample 256 x 10**6", lambda: student().sample(256, length=10 ** 6),
      "max_sample_elements"),
