@@ -39,9 +39,9 @@ def test_every_notebook_is_listed_and_stored_without_outputs():
         assert cell.outputs == [] and cell.execution_count is None, f"{path.name}: strip outputs"
 
 
-# flows.ipynb runs by default; the other two (~30 s each on 2 cores) with -m slow.
-@pytest.mark.parametrize("name", [n if n == "flows.ipynb" else pytest.param(n, marks=pytest.mark.slow)
-                                  for n in sorted(SMALL)])
+# Each notebook takes 30 s or more on 2 cores: they run with -m slow (and in CI).
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(SMALL))
 def test_notebook_runs_top_to_bottom(name, tmp_path, fmnist_available):
   nb = nbformat.read(NOTEBOOKS / name, as_version=4)
   _parameters_cell(nb).source = SMALL[name]
