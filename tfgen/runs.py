@@ -252,15 +252,11 @@ def sampler(model, length, **options):
   return sample
 
 
-#: Bounds on what one setting can ask for (a batch of 10^12 aborts the process).
-MAX_BATCH = 65536
-MAX_WINDOW = 1 << 22
-
-
 def _check_settings(*, epochs, steps_per_epoch, batch_size, eval_batch_size, validation_steps,
                     lr, max_minutes, seed, window, mixed_precision, sizes, stages):
   """UserError naming the first setting of :func:`train_run` that is out of range."""
   from tfgen import _validation
+  from tfgen.data.catalog import MAX_BATCH, MAX_WINDOW  # data.load's bounds
   with user_input():
     for name, value in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch),
                         ("validation_steps", validation_steps)):

@@ -28,6 +28,8 @@ compile with ``tf.function`` and run under XLA.
 import numpy as np
 import tensorflow as tf
 
+from tfgen import _validation
+
 
 class batch_generic:
   """A method decorator: ``tf.function`` with one trace for every batch size.
@@ -155,7 +157,6 @@ def as_prime(prime, num_levels, length):
   """
   if isinstance(prime, (tf.Tensor, tf.Variable)):
     # A served prime: int codes, empty meaning none, checked in the graph.
-    from tfgen import _validation
     codes = _validation.discrete_batch(prime[None], [None], num_levels, name="prime",
                                        allow_empty=True)[0]
     return _validation.at_least(codes, length, tf.size(codes),
@@ -200,7 +201,6 @@ def image_prefix(prefix, n, image_shape, num_levels):
   [n, H, W, C] with the prefix in place and zeros below, first free
   sub-pixel index)``. ``prefix`` is ``None`` or ``[n, rows, W, C]`` with
   ``1 ≤ rows < H``."""
-  from tfgen import _validation
   h, w, c = image_shape
   images = tf.zeros(tf.stack([n, h, w, c]), tf.int32)
   if prefix is None:

@@ -19,8 +19,6 @@ from tfgen.data.captions import label_captions
 from tfgen.export import metadata as export_metadata
 from tfgen.likelihood import describe_likelihood
 
-#: The metadata file, beside TF Serving's warm-up requests.
-METADATA = export_metadata.FILE
 _VERSION = re.compile(r"^\d+$")
 
 
