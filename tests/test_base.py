@@ -218,3 +218,15 @@ def test_compile_without_an_optimizer_uses_tfgens_default():
   x = _data(model)
   model.compile()
   assert np.isfinite(model.fit(x, epochs=1, verbose=0).history["loss"][0])
+
+
+@pytest.mark.parametrize("name", sorted(models.FAMILIES))
+def test_every_family_takes_its_default_window_and_declares_its_sample_options(name):
+  model = models.FAMILIES[name].build_tiny(models.FAMILIES)
+  window = model.default_window
+  assert model.check_window(window) == window          # the CLI's default is always trainable
+  assert set(model.sample_options()) >= set(model.SAMPLE_OPTIONS)
+  if model.is_sequence:
+    assert "length" in model.SAMPLE_OPTIONS
+    with pytest.raises(ValueError):
+      model.check_window(0)
