@@ -171,6 +171,16 @@ def image_shape(value):
   return tuple(int(d) for d in shape)
 
 
+def vector_shape(value, name):
+  """``(D,)`` from ``D`` or a one-entry shape of a positive int, or a ValueError."""
+  shape = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+  if len(shape) != 1 or isinstance(shape[0], bool) or not isinstance(
+      shape[0], (int, np.integer)) or shape[0] < 1:
+    raise ValueError(f"`{name}` must be (D,) with D a positive int (a flow over vectors), got "
+                     f"{value!r}.")
+  return (int(shape[0]),)
+
+
 def event_shape(event_size):
   """``D`` or an event shape (e.g. ``(28, 28, 1)``) → a tuple of positive ints."""
   if isinstance(event_size, (tuple, list)):

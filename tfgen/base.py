@@ -17,7 +17,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from tfgen import _validation
+from tfgen import _validation, distributions
 from tfgen._deprecation import MISSING, deprecated_alias
 from tfgen._keras import keras
 from tfgen.bijectors.base import one_pass
@@ -116,8 +116,16 @@ class GenerativeModel(TrainingStep, keras.Model):
     self._num_dims = value
 
   @property
+  def is_continuous(self):
+    """True for real-valued data (``num_levels`` is None): vectors of floats."""
+    return self.num_levels is None
+
+  @property
   def data_dtype(self):
-    """uint8 for images and videos of at most 256 levels, int32 otherwise."""
+    """uint8 for images and videos of at most 256 levels, float32 for
+    continuous data, int32 otherwise."""
+    if self.is_continuous:
+      return tf.float32
     is_image = len(self.event_shape) >= 3 and None not in self.event_shape
     return tf.uint8 if is_image and self.num_levels <= 256 else tf.int32
 
@@ -182,8 +190,11 @@ class GenerativeModel(TrainingStep, keras.Model):
   # -- the contract ------------------------------------------------------------
 
   def _check_data(self, x):
-    """``x`` validated as int32 ``[batch, *event_shape]`` in ``[0, num_levels)``;
-    a sequence must hold at least one step (its bits/dim would be 0 / 0)."""
+    """``x`` validated as int32 ``[batch, *event_shape]`` in ``[0, num_levels)``
+    (finite float32 for continuous data); a sequence must hold at least one
+    step (its bits/dim would be 0 / 0)."""
+    if self.is_continuous:
+      return _validation.float_batch(x, list(self.event_shape), "x")
     x = _validation.discrete_batch(x, list(self.event_shape), self.num_levels, name="x")
     if self.is_sequence:
       if x.shape[1] == 0:
@@ -309,7 +320,7 @@ class GenerativeModel(TrainingStep, keras.Model):
     dims = 1
     for d in self.event_shape:
       dims = dims * (length if d is None else d)
-    return dims * self.num_levels
+    return dims * (self.num_levels or 1)
 
   # -- building ----------------------------------------------------------------
 
@@ -479,6 +490,27 @@ class LikelihoodModel(GenerativeModel):
   def _log_prob(self, x, condition, training=False, **options):
     raise NotImplementedError
 
+  # -- as a TFP distribution -------------------------------------------------------
+
+  @property
+  def distribution(self):
+    """``p(x)`` as a ``tfd.Distribution`` with TFP's shape semantics (a
+    :class:`tfgen.distributions.ModelDistribution`), for unconditional
+    models; a conditional model's is :meth:`distribution_given`."""
+    if self.condition_spec is not None:
+      raise ValueError(f"{self.name} is conditional: use `model.distribution_given(condition)` "
+                       f"({_validation.describe_condition(self.num_classes, self.condition_shape)}"
+                       ", with any leading batch shape).")
+    return distributions.of(self)
+
+  def distribution_given(self, condition=None, *, length=None, validate_args=False, name=None):
+    """``p(x | condition)`` as a ``tfd.Distribution`` whose batch shape is the
+    condition's leading shape (``[]`` for an unconditional model and
+    ``condition=None``). ``length`` fixes the length of a sequence model's
+    samples. See :class:`tfgen.distributions.ModelDistribution`."""
+    return distributions.of(self, condition, length=length, validate_args=validate_args,
+                            name=name)
+
   # -- serving -----------------------------------------------------------------
 
   def serving_functions(self):
@@ -492,9 +524,20 @@ class LikelihoodModel(GenerativeModel):
     return {"serving_default": signatures.log_prob_signature(self),
             **super().serving_functions()}
 
-  def _serving_log_prob(self, x, condition):
-    """``log_prob`` as served: deterministic (flows fix their dequantization)."""
+  def _fixed_log_prob(self, x, condition):
+    """``log_prob`` as served and as :attr:`distribution` gives it:
+    deterministic, and each example's depends on that example alone (flows
+    fix their dequantization noise). ``x`` is checked data, ``condition``
+    encoded."""
     return self._log_prob(x, condition)
+
+  def _sample_and_log_prob(self, n, seed, condition, **options):
+    """``n`` samples (as ``sample_encoded`` returns them) and their
+    :meth:`_fixed_log_prob`. By default it draws and then scores; a flow
+    keeps the log-det of the draw instead (one pass, for IAF too)."""
+    x = self.sample_encoded(n, seed, 1.0, condition, **options)
+    with one_pass():
+      return x, self._fixed_log_prob(x, condition)
 
   def _event_dims(self, x):
     """``D`` for bits/dim: scored dimensions per example of batch ``x``."""

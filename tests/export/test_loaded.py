@@ -32,7 +32,7 @@ def test_the_newest_version_is_taken_and_behaves_as_the_model(glow_export):
   np.testing.assert_array_equal(loaded.sample(5, seed=7, temperature=0.6).numpy(),
                                 model.sample(5, seed=7, temperature=0.6).numpy())
   result = loaded.evaluate([x[:4], x[4:]])
-  lp = model._serving_log_prob(model._check_data(x), None).numpy()   # served: fixed noise
+  lp = model._fixed_log_prob(model._check_data(x), None).numpy()   # served: fixed noise
   np.testing.assert_allclose(result["loss"], -lp.mean(), rtol=1e-4)
   np.testing.assert_allclose(result["bits_per_dim"], -lp.mean() / (16 * np.log(2)), rtol=1e-4)
   assert "bits/dim" in loaded.describe(result)

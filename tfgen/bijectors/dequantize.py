@@ -68,7 +68,10 @@ class Dequantize(Bijector):
     """Reduces integer data to ``n_bits`` and adds ``U[0, 1)`` noise.
 
     ``seed`` (an int or an int ``[2]``) makes the noise stateless and
-    reproducible; ``seed=None`` draws fresh noise. ``midpoint=True`` adds
+    reproducible: one draw ``u`` of the event's shape, shared by every
+    example, so an example's result does not depend on the rest of the
+    batch (each is still an unbiased one-sample estimate of the bound).
+    ``seed=None`` draws fresh noise for every entry. ``midpoint=True`` adds
     ``u = 1/2`` instead of noise, for exact inference (``quantize`` undoes it).
     """
     x = tf.cast(x // (2 ** (self._data_bits - self._n_bits)), tf.float32)
@@ -78,7 +81,8 @@ class Dequantize(Bijector):
       return x + 0.5
     if seed is None:
       return x + tf.random.uniform(tf.shape(x))
-    return x + tf.random.stateless_uniform(tf.shape(x), seed=_validation.seed(seed))
+    event = tf.shape(x)[tf.rank(x) - self._event_ndims:]
+    return x + tf.random.stateless_uniform(event, seed=_validation.seed(seed))
 
   def quantize(self, y):
     """Maps ``[0, K)`` back to integer data in ``[0, 2^data_bits)`` (int32)."""

@@ -71,6 +71,6 @@ def log_prob_signature(model):
   def serve(x, condition=None):
     x = model._check_data(x)
     encoded = model._encode_condition(condition, tf.shape(x)[0])
-    lp = model._serving_log_prob(x, encoded)
+    lp = model._fixed_log_prob(x, encoded)
     return {"log_prob": lp, "bits_per_dim": bits_per_dim(lp, model._event_dims(x))}
   return ServingFunction(serve, [x_spec] + _condition_inputs(model))

@@ -60,7 +60,12 @@ def autoregressive_flow(event_size, num_bijectors=5, hidden_units=(64, 64), acti
 
 
 class MAF(FlowModel):
-  """Masked Autoregressive Flow on images, over flattened dequantized pixels.
+  """Masked Autoregressive Flow, on real vectors or on images (flattened
+  dequantized pixels).
+
+  ``MAF(event_shape=(D,))`` models float32 vectors ``[batch, D]`` (tabular
+  data, a VAE's latents): an ActNorm initialised from the first batch, then
+  the layers below; ``log_prob`` is the exact density. ``MAF(image_shape)``:
 
   ``x`` (uint8 ``[H, W, C]``) is dequantized and taken to logit space
   (counted in the log-det, so bits/dim are in the discrete data space), then
@@ -72,7 +77,8 @@ class MAF(FlowModel):
   paper's trade: a fast density, slow sampling).
 
   Args:
-    image_shape: ``(H, W, C)``.
+    image_shape: ``(H, W, C)`` for 8-bit images; or pass instead
+    event_shape: ``(D,)`` for real vectors.
     num_bijectors: autoregressive layers.
     hidden_units: MADE hidden layer widths.
     activation: MADE hidden activation.
@@ -91,7 +97,7 @@ class MAF(FlowModel):
   _inverse = False
   _reversible_steps = False
 
-  def __init__(self, image_shape, num_bijectors=5, hidden_units=(512, 512), activation="relu",
+  def __init__(self, image_shape=None, num_bijectors=5, hidden_units=(512, 512), activation="relu",
                permutation="reverse", actnorm=True, seed=0, n_bits=8, name=None, **kwargs):
     _validation.full_precision(type(self).__name__)
     self.num_bijectors = _validation.positive_int(num_bijectors, "num_bijectors")
@@ -109,6 +115,8 @@ class MAF(FlowModel):
                                self.permutation, self.actnorm, inverse=self._inverse,
                                condition_size=self.condition_size, seed=self.seed,
                                name=self.name + "_flow")
+    if self.is_vector:
+      return flow
     return tfb.Chain([tfb.Reshape(event_shape_out=list(self.image_shape), event_shape_in=[d],
                                   name="unflatten"), flow], name="flow")
 

@@ -4,7 +4,7 @@ import tensorflow_probability as tfp
 
 from tfgen import _validation
 from tfgen.bijectors import AdditiveCoupling, DiagonalAffine
-from tfgen.flows.base import FlowModel
+from tfgen.flows.base import FlowModel, coupled_size
 from tfgen.layers import DenseConditioner
 from tfgen.family import ModelFamily, SizeOption
 
@@ -21,8 +21,12 @@ class NICE(FlowModel):
   (§3.3) is the only one that changes volume. The paper used 4 couplings of
   5×1000 units on MNIST and a logistic prior; tfgen uses a standard normal.
 
+  ``NICE(event_shape=(D,))`` models float32 vectors (an ActNorm initialised
+  from data first, then the same layers); its ``log_prob`` is exact.
+
   Args:
-    image_shape: ``(H, W, C)``; any size works.
+    image_shape: ``(H, W, C)``; any size works. Or pass instead
+    event_shape: ``(D,)`` for real vectors (``D ≥ 2``).
     num_classes, condition_shape: make it conditional; the condition reaches
       every coupling's MLP.
     memory_efficient: the couplings and scaling form one
@@ -34,7 +38,7 @@ class NICE(FlowModel):
       arXiv:1410.8516.
   """
 
-  def __init__(self, image_shape, num_couplings=4, hidden_units=1000, num_hidden_layers=5,
+  def __init__(self, image_shape=None, num_couplings=4, hidden_units=1000, num_hidden_layers=5,
                n_bits=8, name="nice", **kwargs):
     self.num_couplings = _validation.positive_int(num_couplings, "num_couplings")
     self.hidden_units = _validation.positive_int(hidden_units, "hidden_units")
@@ -42,7 +46,7 @@ class NICE(FlowModel):
     super().__init__(image_shape, n_bits=n_bits, name=name, **kwargs)
 
   def _build_flow(self):
-    d = self.num_dims
+    d = coupled_size(self.event_shape) if self.is_vector else self.num_dims
     couplings = []
     for j in range(self.num_couplings):
       net = lambda out: DenseConditioner(out, hidden_units=self.hidden_units,
@@ -50,8 +54,9 @@ class NICE(FlowModel):
       couplings.append(AdditiveCoupling([d], mask="checkerboard", parity=j % 2, conditioner=net,
                                         condition_size=self.condition_size,
                                         name=f"coupling{j}"))
-    return tfb.Chain([tfb.Reshape(event_shape_out=list(self.image_shape), event_shape_in=[d],
-                                  name="unflatten")]
+    unflatten = [] if self.is_vector else [tfb.Reshape(
+        event_shape_out=list(self.image_shape), event_shape_in=[d], name="unflatten")]
+    return tfb.Chain(unflatten
                      + self._steps(couplings + [DiagonalAffine([d], name="scaling")], "steps",
                                    event_ndims=1), name="flow")
 
