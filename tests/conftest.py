@@ -30,6 +30,11 @@ def perturb(module, scale=0.2, seed=0):
   rng = np.random.default_rng(seed)
   for v in module.trainable_variables:
     v.assign(rng.normal(scale=scale, size=v.shape).astype(v.dtype.as_numpy_dtype))
+  for layer in module.submodules:
+    # Masks that TFP applies as kernel constraints (MADE) stay applied.
+    constraint = getattr(layer, "kernel_constraint", None)
+    if constraint is not None and getattr(layer, "kernel", None) is not None:
+      layer.kernel.assign(constraint(layer.kernel))
 
 
 def fresh(t):

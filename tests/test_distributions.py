@@ -184,3 +184,26 @@ def test_kl_divergence_has_no_closed_form_and_monte_carlo_estimates_it():
 def test_not_a_model():
   with pytest.raises(ValueError, match="LikelihoodModel"):
     distributions.ModelDistribution(object())
+
+
+def test_a_new_family_gets_a_working_distribution_with_no_code_of_its_own():
+  from tests.test_models import PLUGIN
+  namespace = {}
+  exec(compile(PLUGIN, "tfgen_plugin.py", "exec"), namespace)   # the toy Histogram family
+  family = namespace["FAMILY"]
+  models.register(family)
+  try:
+    model = models.FAMILIES[family.name].build_tiny(models.FAMILIES)
+    model.w.assign(tf.random.stateless_normal(model.w.shape, seed=[1, 2]))
+    dist = model.distribution
+    assert not hasattr(type(model), "distribution_given") or \
+        type(model).distribution_given is base.LikelihoodModel.distribution_given
+    assert dist.event_shape == [2, 2, 1] and dist.dtype == tf.uint8
+    assert dist.sample([2, 3], seed=1).shape == [2, 3, 2, 2, 1]
+    x = _data(model, 3)
+    np.testing.assert_allclose(dist.log_prob(x), model.log_prob(x), rtol=1e-6)
+    # A product of per-pixel categoricals: p sums to one over all 4^4 images.
+    grid = np.stack(np.meshgrid(*[range(4)] * 4, indexing="ij"), -1).reshape(-1, 2, 2, 1)
+    assert float(tf.reduce_sum(tf.exp(dist.log_prob(grid)))) == pytest.approx(1., abs=1e-4)
+  finally:
+    models.unregister(family.name)

@@ -271,8 +271,13 @@ def _condition(model, condition, validate_args):
     raise ValueError(f"{model.name} is conditional: pass `condition` to `distribution_given` "
                      f"(shape [..., {', '.join(map(str, event))}] of {spec.dtype.name}, any "
                      "leading batch shape).")
-  c = tf.convert_to_tensor(condition)
-  if spec.dtype.is_integer:
+  # A variable stays a variable, read on every use (as TFP's distributions
+  # keep theirs), so gradients reach it from a tape opened later.
+  keep = isinstance(condition, tf.Variable) and condition.dtype == spec.dtype
+  c = condition if keep else tf.convert_to_tensor(condition)
+  if keep:
+    pass
+  elif spec.dtype.is_integer:
     if not c.dtype.is_integer:
       raise ValueError(f"`condition` of {model.name} must have an integer dtype (class ids or "
                        f"tokens), got {c.dtype.name}.")

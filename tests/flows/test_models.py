@@ -233,3 +233,17 @@ def test_train_on_batch_after_compiling_another_optimizer_keeps_its_guard():
     model.train_on_batch(x)
   assert int(model.nonfinite_steps.numpy()) >= 1
   assert np.all(np.isfinite(model.log_prob(x).numpy()))
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_the_continuous_flow_distribution_has_tfp_shape_semantics(name):
+  model = _perturbed(name)
+  d = model.flow_distribution            # the density of dequantized y
+  event = list(model.image_shape)
+  assert d.sample(seed=1).shape == event and d.sample([2, 3], seed=1).shape == [2, 3] + event
+  y = tf.random.stateless_uniform([2, 3] + event, seed=[1, 2], minval=1., maxval=255.)
+  lp = d.log_prob(y).numpy()
+  assert lp.shape == (2, 3)
+  np.testing.assert_allclose(d.log_prob(fresh(y[1, 2])), lp[1, 2], rtol=1e-5)
+  np.testing.assert_allclose(d.log_prob(fresh(tf.reshape(y, [6] + event))), lp.reshape(6),
+                             rtol=1e-5)

@@ -94,7 +94,8 @@ class Exported:
 
   def sample(self, n, *, seed=0, temperature=1.0, length=None, prime=None, prompt=None,
              condition=None):
-    """``n`` samples from the served ``sample`` signature (int32 tensor)."""
+    """``n`` samples from the served ``sample`` signature (int32; float32 for
+    a model of real vectors)."""
     inputs = self._inputs("sample")
     request = {"num_samples": tf.constant(n, tf.int32),
                "seed": _validation.seed(seed),
@@ -130,7 +131,7 @@ class Exported:
       if captions is not None and condition is not None and condition.shape.rank == 1:
         # Class labels, as the run's data encoder turns them into captions.
         condition = label_captions(condition.numpy(), **captions, seed=i + 1)
-      request = {"x": tf.cast(x, tf.int32)}
+      request = {"x": tf.cast(x, inputs["x"].dtype)}
       if "condition" in inputs:
         if condition is None:
           raise ValueError(f"{self.path!r} is conditional, but the data hold no condition.")

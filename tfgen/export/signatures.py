@@ -6,10 +6,11 @@ lists its signatures; the graph functions behind the two standard ones live
 here, beside the exporter:
 
 - ``serving_default`` (likelihood models): ``x`` int32 ``[batch, *event]``
+  (float32 for models of real vectors)
   (and ``condition``) → ``log_prob`` and ``bits_per_dim``;
 - ``sample``: ``num_samples``, ``seed`` int32 ``[2]``, ``temperature``, and
   ``length`` (sequences), ``prime`` (if the model takes one), ``condition``
-  (conditional models) → ``samples`` int32.
+  (conditional models) → ``samples`` int32 (float32 for real vectors).
 
 Every input is checked in the graph, since a served request bypasses
 Python: shapes, ranges, finiteness, one condition row per example, and the
@@ -33,6 +34,12 @@ class ServingFunction:
 
   def __init__(self, fn, inputs, warmup=None):
     self.fn, self.inputs, self.warmup = fn, list(inputs), dict(warmup or {})
+
+
+def served_dtype(model):
+  """The dtype of served data: int32 (JSON numbers) for discrete data, float32
+  for real vectors."""
+  return tf.float32 if model.is_continuous else tf.int32
 
 
 def _condition_inputs(model):
@@ -59,14 +66,14 @@ def sample_signature(model):
       options["prime"] = prime  # codes; empty means none (checked by the family)
     encoded = model._encode_condition(condition, num_samples)
     samples = model.sample_encoded(num_samples, seed, temperature, encoded, **options)
-    return {"samples": tf.cast(samples, tf.int32)}
+    return {"samples": tf.cast(samples, served_dtype(model))}
   return ServingFunction(serve, inputs + _condition_inputs(model), warm)
 
 
 def log_prob_signature(model):
   """The ``serving_default`` signature of a likelihood model: ``x`` → ``log_prob``
   (deterministic: flows fix their dequantization) and ``bits_per_dim``."""
-  x_spec = tf.TensorSpec([None] + list(model.event_shape), tf.int32, "x")
+  x_spec = tf.TensorSpec([None] + list(model.event_shape), served_dtype(model), "x")
 
   def serve(x, condition=None):
     x = model._check_data(x)
