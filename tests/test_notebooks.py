@@ -18,7 +18,8 @@ SMALL = {
     "sequence_models.ipynb": ("TRAIN_STEPS = 4\nUNITS = 16\nCONTEXT = 32\nIMAGE_STEPS = 2\n"
                               "SAMPLE_TOKENS = 32"),
     "vqvae.ipynb": "VQ_STEPS = 5\nPRIOR_STEPS = 3\nT2I_STEPS = 3\nNUM_CODES = 16\nHIDDEN = 8",
-    "autoregressive_flows.ipynb": "STEPS_2D = 5\nSIZES = [4, 8]\nNADE_D = 16",
+    "autoregressive_flows.ipynb": ("STEPS_2D = 5\nSIZES = [4, 8]\nNADE_D = 16\nVAE_STEPS = 5\n"
+                                   "VAE_TEST = 100\nVAE_K = 4"),
     "parallel_and_video.ipynb": ("TEACHER_STEPS = 2\nSTUDENT_STEPS = 2\nIMAGE_STEPS = 2\n"
                                  "VIDEO_STEPS = 2\nSIZES = [8, 16]\nWINDOW = 256"),
 }

@@ -20,6 +20,8 @@ def test_readme_has_examples_and_they_run(capsys):
     exec(compile(code, str(README), "exec"), {})
   out = capsys.readouterr().out
   assert "(256,)" in out and "2\n" in out and "True" in out and "bits_per_dim" in out and "(64,)" in out and "64\n" in out and "glow/1" in out
+  assert "(2, 3, 4, 4, 1)" in out and "(5, 3)" in out   # the distributions section
+  assert "(2, 3, 4, 4, 1)" in out and "(5, 3)" in out   # the distributions section
 
 
 def test_readme_commands_match_ci():

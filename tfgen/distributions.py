@@ -153,6 +153,17 @@ class ModelDistribution(tfd.distribution.AutoCompositeTensorDistribution):
       c = tf.tile(c, [n] + [1] * len(event))
     return self._model._encode_condition(c, tf.shape(c)[0])
 
+  def _call_log_prob(self, value, name, **kwargs):
+    # TFP casts `value` to the distribution's dtype first, which would wrap
+    # 300 to 44 in uint8 and round 0.5 to 0. The model checks the data as
+    # given instead (whole numbers in range), and casts them itself.
+    value = tf.convert_to_tensor(value)   # no dtype_hint: that casts numpy arrays too
+    with self._name_and_control_scope(name, value, kwargs):
+      return self._log_prob(value, **kwargs)
+
+  def _call_prob(self, value, name, **kwargs):
+    return tf.exp(self._call_log_prob(value, name, **kwargs))
+
   def _log_prob(self, x):
     model = self._model
     x = tf.convert_to_tensor(x)
