@@ -360,6 +360,21 @@ def _first_step(r):
                                        "misses"), "`bench/first_step.py`", r)]
 
 
+def _distribution_overhead(r):
+  cells = []
+  for name in ("glow", "gated_pixelcnn"):
+    m = r[name]
+    cells.append("%s %+.1f%% (graph: %.1f → %.1f ms), %+.1f%% eager" % (
+        LABELS.get(name, name), 100 * m["graph"]["overhead"], m["graph"]["model_ms"],
+        m["graph"]["distribution_ms"], 100 * m["eager"]["overhead"]))
+  worst = max(r[n][mode]["overhead"] for n in ("glow", "gated_pixelcnn")
+              for mode in ("graph", "eager"))
+  return [("`model.distribution.log_prob` against `model.log_prob`, demo sizes, batch %d" %
+           r["batch"], "; ".join(cells), "`model.log_prob`",
+           "worst %+.1f%% (target ≤ +5%%)" % (100 * worst), "`bench/distribution_overhead.py`",
+           r)]
+
+
 RENDERERS = {"training_throughput": _throughput, "training_throughput_jit": _throughput,
              "training_throughput_avx2": _throughput, "step_profile": _step_profile,
              "step_profile_avx2": _step_profile,
@@ -368,7 +383,7 @@ RENDERERS = {"training_throughput": _throughput, "training_throughput_jit": _thr
              "sequence_sampling": _sequence_sampling, "sequence_quality": _sequence_quality,
              "vqvae": _vqvae, "autoregressive_flows": _autoregressive_flows,
              "parallel_and_video": _parallel_and_video, "stock_optimizer": _stock_optimizer,
-             "first_step": _first_step}
+             "first_step": _first_step, "distribution_overhead": _distribution_overhead}
 
 
 def describe_machine(m):
@@ -419,8 +434,9 @@ def main(argv=None):
     return 0
   with open(README) as f:
     text = f.read()
+  updated = update_readme(text, results)   # before opening for writing: an error keeps the file
   with open(README, "w") as f:
-    f.write(update_readme(text, results))
+    f.write(updated)
   print(f"updated {README}")
   return 0
 
