@@ -71,6 +71,10 @@ class GenerativeModel(TrainingStep, keras.Model):
   #: Dataset kinds ``from_dataset`` accepts (``'image'``, ``'audio'``, ...).
   DATA_KINDS = ("image",)
 
+  #: Whether the family models real-valued data (tables of floats), not
+  #: only integers.
+  REAL_VALUED = False
+
   #: Constructor size arguments of a tiny model (tests build one per family).
   TEST_SIZES = {}
 
@@ -332,6 +336,9 @@ class GenerativeModel(TrainingStep, keras.Model):
     if spec.kind not in cls.DATA_KINDS:
       raise ValueError(f"{cls.__name__} models {'/'.join(cls.DATA_KINDS)} data; dataset "
                        f"{spec.name!r} is {spec.kind}.")
+    if spec.num_levels is None and not cls.REAL_VALUED:
+      raise ValueError(f"{cls.__name__} models discrete data; dataset {spec.name!r} holds real "
+                       "values (the flows over vectors take them: maf, iaf, realnvp, nice).")
     return cls._from_dataset(spec, **sizes)
 
   @classmethod

@@ -10,6 +10,7 @@ file with the traceback, and the exit status is 1. Training itself is
 """
 
 import argparse
+import dataclasses
 import math
 import os
 import re
@@ -126,7 +127,7 @@ def cmd_train(args):
       mixed_precision=args.mixed_precision, max_minutes=args.max_minutes,
       validation_steps=args.validation_steps, sizes=_size_args(family, args), stages=stages,
       resume=args.resume, overwrite=args.overwrite, export=not args.no_export,
-      verbose=args.verbose, log=lambda line: print(line, flush=True))
+      verbose=args.verbose, log=lambda line: print(line, flush=True), columns=args.columns)
   return 0 if run.finished else 1
 
 
@@ -151,7 +152,10 @@ def _load_run(path, exports=True):
       model = export.Exported(path)
       config = {"data": model.metadata["data"], "data_dir": None,
                 "window": model.metadata.get("window"), "export": model.path}
-      return model, model.name, data.info(config["data"]), config
+      spec = data.info(config["data"])
+      if model.metadata.get("columns"):
+        spec = dataclasses.replace(spec, columns=tuple(model.metadata["columns"]))
+      return model, model.name, spec, config
   model, family, spec, config = folder.load_model()
   return model, family.name, spec, config
 
@@ -186,7 +190,8 @@ def cmd_sample(args):
     options["prompt"] = args.prompt
   with user_input():
     samples = runs.sampler(model, length, **options)(args.n, args.temperature, args.seed)
-  write_samples(out, samples, spec.kind, spec.num_levels, spec.sample_rate or 8000)
+  write_samples(out, samples, spec.kind, spec.num_levels, spec.sample_rate or 8000,
+                spec.columns)
   if spec.kind == "text":
     from tfgen.training.render import texts_of
     for text in texts_of(samples):
@@ -199,9 +204,10 @@ def cmd_evaluate(args):
   from tfgen import data, runs
   model, _, spec, config = _load_run(args.run)
   with user_input():
+    columns = {"columns": config["columns"]} if config.get("columns") else {}
     ds = data.load(config["data"], args.split, args.batch_size,
                    data_dir=args.data_dir or config["data_dir"], window=config.get("window"),
-                   shuffle=False, **runs.feeding(model))
+                   shuffle=False, **runs.feeding(model), **columns)
   model.compile()
   if args.steps:
     ds = ds.take(args.steps)
@@ -328,7 +334,10 @@ def parser(argv=None):
   t.add_argument("model", nargs="?", default="glow", choices=list(models.FAMILIES),
                  metavar="MODEL", help=f"one of {', '.join(models.FAMILIES)} (default: glow)")
   t.add_argument("--data", help="dataset (default: the model's; see `tfgen list`)")
-  t.add_argument("--data-dir", help="folder (or text file) with the dataset's files")
+  t.add_argument("--data-dir", help="folder (or text file) with the dataset's files; for "
+                                    "--data table, the .csv/.npy/.npz file")
+  t.add_argument("--columns", help="--data table: the CSV columns to model, comma-separated "
+                                   "(default: all)")
   t.add_argument("--epochs", type=_positive_int, default=3, help="default: 3")
   t.add_argument("--steps-per-epoch", type=_positive_int, default=200, help="default: 200")
   t.add_argument("--max-minutes", type=_positive_float,

@@ -8,8 +8,9 @@ Bethge 2016, "A note on the evaluation of generative models", arXiv:1511.01844).
 
 import math
 
-_UNITS = {"image": "image", "video": "video", "audio": "window", "text": "window"}
-_DIMENSIONS = {"image": "dim", "audio": "sample", "text": "char"}
+_UNITS = {"image": "image", "video": "video", "audio": "window", "text": "window",
+          "table": "row"}
+_DIMENSIONS = {"image": "dim", "audio": "sample", "text": "char", "table": "column"}
 
 
 def bits_per_dim(log_prob, num_dims):
@@ -20,6 +21,10 @@ def bits_per_dim(log_prob, num_dims):
 def describe_likelihood(result, kind="image", dimension_name=None):
   """``"1.2345 bits/dim (0.8557 nats/dim; 123.4 nats per image)"`` for an
   evaluation ``{"bits_per_dim", "loss"}`` of data of ``kind``."""
+  if kind == "table":
+    nats = result["bits_per_dim"] * math.log(2)
+    return (f"{result['loss']:.3f} nats per row ({nats:.4f} nats/column; "
+            f"{result['bits_per_dim']:.4f} bits/column)")
   unit = _UNITS.get(kind, "example")
   per = dimension_name or _DIMENSIONS.get(kind, "dim")
   bpd = result["bits_per_dim"]

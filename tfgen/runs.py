@@ -168,7 +168,7 @@ class RunFolder:
       raise UserError(f"The weights in {os.path.dirname(self.weights)} cannot be read "
                       f"({type(e).__name__}): {str(e).splitlines()[0][:200]}") from None
     with user_input():
-      spec = datasets.info(config["data"])
+      spec = datasets.info(config["data"], *_table_source(config))
     return model, family, spec, config
 
 
@@ -281,6 +281,14 @@ def _check_settings(*, epochs, steps_per_epoch, batch_size, eval_batch_size, val
         raise ValueError(f"`{name}` must be a dict, got {type(value).__name__}.")
 
 
+def _table_source(config):
+  """``(data_dir, columns)`` for ``datasets.info`` when the run's data are a
+  table (whose shape is its file's), else ``()``."""
+  if datasets.info(config["data"]).kind != "table":
+    return ()
+  return config.get("data_dir"), config.get("columns")
+
+
 def _stderr(line):
   print(line, file=sys.stderr, flush=True)
 
@@ -289,7 +297,7 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
               batch_size=64, eval_batch_size=256, lr=1e-3, strategy="auto", seed=0,
               window=None, mixed_precision=None, max_minutes=None, validation_steps=4,
               sizes=None, stages=None, resume=False, overwrite=False, export=True, verbose=1,
-              log=print, warn=_stderr):
+              log=print, warn=_stderr, columns=None):
   """Trains family ``model`` into run folder ``out``, as ``tfgen train`` does.
 
   Everything given is checked before the folder is touched. The run writes
@@ -303,6 +311,8 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
     model: a registered family name (``tfgen list``).
     data, data_dir: dataset name (default: the family's, or its first
       stage's) and where its files are.
+    columns: for a table, the CSV columns to model (names, or a
+      comma-separated string; default: all).
     sizes: the family's size arguments (``{constructor arg: value}``).
     stages: ``{argument: run folder}`` for a family built on other runs.
     resume / overwrite: continue the run in ``out`` / replace it.
@@ -341,8 +351,10 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
               "batch_size": batch_size, "eval_batch_size": eval_batch_size, "epochs": epochs,
               "steps_per_epoch": steps_per_epoch, "lr": lr, "seed": seed,
               "strategy": strategy, "mixed_precision": mixed_precision, "status": "training"}
+    if columns is not None:
+      config["columns"] = columns
   with user_input():
-    spec = datasets.info(config["data"])
+    spec = datasets.info(config["data"], *_table_source(config))
   policy = keras.mixed_precision.global_policy()
   try:
     keras.utils.set_random_seed(config["seed"])
@@ -368,6 +380,8 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
     config["model_config"] = built.get_config()
     common = dict(data_dir=config["data_dir"], window=config.get("window"),
                   seed=config["seed"], **feeding(built))
+    if config.get("columns") is not None:
+      common["columns"] = config["columns"]
     with user_input():
       train = datasets.load(config["data"], "train", config["batch_size"], repeat=True,
                             **common)
@@ -408,7 +422,7 @@ def _train(model, family, spec, config, folder, strategy, preview_x, train, test
   budget = TimeBudget(max_minutes) if max_minutes else None
   if budget:
     callbacks.append(budget)
-  if model.can_sample:
+  if model.can_sample and spec.kind != "table":
     callbacks.append(SampleSummaries(os.path.join(folder.logs, "samples"),
                                      lambda epoch: sample(n_logged, 0.7, (config["seed"], epoch)),
                                      spec.kind, **shown))
@@ -440,7 +454,7 @@ def _train(model, family, spec, config, folder, strategy, preview_x, train, test
     wrote.append(folder.samples(spec.kind))
     write_samples(wrote[-1], sample({"image": 64, "video": 8}.get(spec.kind, 2), 0.7,
                                     (config["seed"], 12345)),
-                  spec.kind, spec.num_levels, spec.sample_rate or 8000)
+                  spec.kind, spec.num_levels, spec.sample_rate or 8000, spec.columns)
   if previewed:
     wrote.append(folder.reconstructions)
     write_samples(wrote[-1], model.preview(preview_x).numpy(), spec.kind, spec.num_levels)
@@ -450,8 +464,9 @@ def _train(model, family, spec, config, folder, strategy, preview_x, train, test
          "(`tfgen export RUN --force` writes one anyway)")
   elif export:
     shutil.rmtree(folder.saved_model, ignore_errors=True)
+    extra = {"columns": list(spec.columns)} if spec.columns else {}
     exported = save_export(model, folder.saved_model, version=1, metadata=export_metadata.of_model(
-        model, family.name, config["data"], config.get("window")))
+        model, family.name, config["data"], config.get("window"), **extra))
   config.update(status="stopped on a non-finite step" if failed else "finished",
                 test={k: float(v) for k, v in result.items()},
                 train_seconds=round(time.time() - start, 1))

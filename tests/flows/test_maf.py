@@ -118,6 +118,7 @@ def test_wrong_event_size_and_mixed_precision_are_refused(policy):
     IAF((2, 2, 1), num_bijectors=1, hidden_units=[4])
 
 
+@pytest.mark.slow  # real-data learning: CI runs it (pytest -m slow)
 def test_maf_bits_per_dim_fall_on_fashion_mnist(fmnist_available):
   keras.utils.set_random_seed(0)
   m = MAF((28, 28, 1), num_bijectors=2, hidden_units=[256])

@@ -122,6 +122,7 @@ def test_config_round_trip_rebuilds_both_stages():
   np.testing.assert_allclose(clone.log_prob(x, [1, 2]), prior.log_prob(x, [1, 2]), rtol=1e-5)
 
 
+@pytest.mark.slow  # real-data learning: CI runs it (pytest -m slow)
 def test_bits_per_code_fall_on_cached_fashion_mnist_codes_and_the_vqvae_stays_frozen(
     fmnist_available):
   keras.utils.set_random_seed(0)

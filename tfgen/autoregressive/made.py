@@ -52,6 +52,8 @@ class MADE(LikelihoodModel):
       Estimation. arXiv:1502.03509.
   """
 
+  DATA_KINDS = ("image", "table")
+
   def __init__(self, event_size, hidden_units=(512,), num_levels=2,
                input_order="left-to-right", num_classes=None, condition_shape=None, seed=None,
                num_masks=1, name="made", conditional_size=MISSING, **kwargs):

@@ -46,6 +46,8 @@ class NADE(LikelihoodModel):
       Estimation. arXiv:1605.02226.
   """
 
+  DATA_KINDS = ("image", "table")
+
   def __init__(self, event_size, hidden_units=500, num_levels=2, num_classes=None,
                condition_shape=None, name="nade", **kwargs):
     _validation.full_precision("NADE")

@@ -40,15 +40,21 @@ class ActNorm(Bijector):
     channels: number of channels ``C`` (the last event dimension).
     event_ndims: rank of the event: 3 for ``[H, W, C]``, 2 for ``[T, C]``,
       1 for ``[C]``.
+    min_std: the floor on a channel's std at initialisation (0.01 suits a
+      flow's units for images; a table's columns keep their own units).
 
   References:
     - Kingma & Dhariwal (2018). Glow: Generative Flow with Invertible 1x1 Convolutions.
       arXiv:1807.03039.
   """
 
-  def __init__(self, channels, event_ndims=3, validate_args=False, name="actnorm"):
+  def __init__(self, channels, event_ndims=3, min_std=_MIN_VARIANCE ** 0.5, validate_args=False,
+               name="actnorm"):
     parameters = dict(locals())
     self._channels = _validation.positive_int(channels, "channels")
+    if isinstance(min_std, bool) or not isinstance(min_std, (int, float)) or not min_std > 0:
+      raise ValueError(f"`min_std` must be a positive number, got {min_std!r}.")
+    self._min_variance = float(min_std) ** 2
     self._event_ndims = _validation.one_of(event_ndims, "event_ndims", {1, 2, 3})
     super().__init__(forward_min_event_ndims=event_ndims, is_constant_jacobian=True,
                      validate_args=validate_args, parameters=parameters, name=name)
@@ -68,12 +74,12 @@ class ActNorm(Bijector):
                            if across else tf.reduce_mean(t, axes))
     mean = mean_over(y)
     var = mean_over(tf.square(y - mean))  # two passes: no E[y²] − E[y]² cancellation
-    if tf.executing_eagerly() and bool(tf.reduce_any(var < _MIN_VARIANCE)):
+    if tf.executing_eagerly() and bool(tf.reduce_any(var < self._min_variance)):
       logging.getLogger("tfgen").warning(
           "%s: the batch that initialises ActNorm has (nearly) constant channels; their "
           "scale is floored at std %.g. Initialise with a representative batch.", self.name,
-          _MIN_VARIANCE ** 0.5)
-    return mean, 0.5 * tf.math.log(tf.maximum(var, _MIN_VARIANCE))
+          self._min_variance ** 0.5)
+    return mean, 0.5 * tf.math.log(tf.maximum(var, self._min_variance))
 
   def _maybe_initialize(self, y):
     if self._known_initialized:

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from tfgen.data import fashion, moving, tfds_source
+from tfgen.data import fashion, moving, table, tfds_source
 from tfgen.data.fortunes import FORTUNES_DIR, read_fortunes, split_files
 from tfgen.data.idx import read_idx_split
 from tfgen.data.text import read_text, split_text
@@ -23,10 +23,12 @@ class DatasetSpec:
   Attributes:
     name: the name ``load`` takes.
     kind: ``'image'`` (uint8 ``[H, W, C]``), ``'video'`` (uint8
-      ``[T, H, W, C]``), ``'audio'`` (μ-law codes) or ``'text'`` (UTF-8
-      bytes); sequences come as int32 ``[window]``.
-    shape: the image or video shape, or ``None`` for sequences.
-    num_levels: the data are integers in ``[0, num_levels)``.
+      ``[T, H, W, C]``), ``'audio'`` (μ-law codes), ``'text'`` (UTF-8
+      bytes) or ``'table'`` (rows ``[D]``: float32, or small integers);
+      sequences come as int32 ``[window]``.
+    shape: the image, video or row shape, or ``None`` for sequences.
+    num_levels: the data are integers in ``[0, num_levels)``; None for
+      real-valued tables.
     num_classes: number of labels, or ``None`` when there are none.
     sample_rate: Hz, for audio.
     source: where the data come from.
@@ -40,6 +42,7 @@ class DatasetSpec:
   sample_rate: int = None
   source: str = ""
   needs_data_dir: bool = False
+  columns: tuple = None
 
 
 def _image(name, shape, levels, source, classes=10):
@@ -70,6 +73,9 @@ DATASETS = {s.name: s for s in [
                        "as bytes"),
     DatasetSpec("text", "text", source="a .txt file or a folder of them (data_dir), as bytes",
                 needs_data_dir=True),
+    DatasetSpec("table", "table", num_levels=None, needs_data_dir=True,
+                source="a .csv (header row), .npy or .npz file of numbers (data_dir); "
+                       "columns= chooses CSV columns"),
 ]}
 
 _HOW_TO_GET = {
@@ -97,11 +103,24 @@ def _positive(name, value, limit=None):
     raise ValueError(f"`{name}` must be at most {limit}, got {value}.")
 
 
-def info(name):
-  """The :class:`DatasetSpec` of ``name``; raises ``ValueError`` naming the choices."""
+def info(name, data_dir=None, columns=None):
+  """The :class:`DatasetSpec` of ``name``; raises ``ValueError`` naming the choices.
+
+  A dataset whose shape is its files' (``table``) is read from ``data_dir``
+  when given: the spec then has the row shape ``(D,)``, the number of
+  levels (None for real values) and the column names.
+  """
   if name not in DATASETS:
     raise ValueError(f"Unknown dataset {name!r}; available: {', '.join(DATASETS)}.")
-  return DATASETS[name]
+  spec = DATASETS[name]
+  if columns is not None and spec.kind != "table":
+    raise ValueError(f"`columns` chooses the columns of a table; dataset {name!r} is "
+                     f"{spec.kind}.")
+  if spec.kind == "table" and data_dir is not None:
+    found = table.read_table(data_dir, columns)
+    return dataclasses.replace(spec, shape=(len(found.columns),), num_levels=found.num_levels,
+                               columns=found.columns)
+  return spec
 
 
 def _images(base, split, data_dir):
@@ -166,9 +185,23 @@ def _encoded(ds, encode, batch_size=500):
   return tf.data.Dataset.from_tensor_slices(joined)
 
 
+def _table(spec, split, data_dir, columns, labels, encode, take):
+  """Unbatched rows of a table file (float32, or uint8 for small integers)."""
+  if labels:
+    raise ValueError(f"Dataset {spec.name!r} has no labels.")
+  if encode is not None:
+    raise ValueError(f"`encode` applies to image datasets; {spec.name!r} is a table.")
+  found = table.read_table(data_dir, columns)
+  rows = found.values[table.split_rows(len(found.values), split)]
+  if take is not None:
+    rows = rows[:take]
+  dtype = np.float32 if found.num_levels is None else np.uint8
+  return tf.data.Dataset.from_tensor_slices(rows.astype(dtype))
+
+
 def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shuffle=None,
          repeat=False, take=None, seed=None, window=None, sample_rate=8000, cache=True,
-         encode=None):
+         encode=None, columns=None):
   """A batched ``tf.data.Dataset`` of the named dataset.
 
   Images come as uint8 ``[B, H, W, C]`` (with ``labels=True``, pairs
@@ -207,6 +240,9 @@ def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shu
       model's ``data_encoder``: images → VQ-VAE codes) run once over the
       whole split before shuffling, in batches of 500; its results are kept
       in memory, so an epoch costs no encoding.
+    columns: tables: the CSV columns to keep (names, or a comma-separated
+      string). A table's test split is the rows whose index hashes into the
+      last tenth (stable when rows are added at the end).
 
   Raises:
     ValueError: unknown dataset or split, or bad arguments.
@@ -233,6 +269,16 @@ def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shu
 
   if encode is not None and not callable(encode):
     raise ValueError(f"`encode` must be None or a function, got {type(encode).__name__}.")
+  if columns is not None and spec.kind != "table":
+    raise ValueError(f"`columns` chooses the columns of a table; dataset {name!r} is "
+                     f"{spec.kind}.")
+  if spec.kind == "table":
+    ds = _table(spec, split, data_dir, columns, labels, encode, take)
+    if shuffle:
+      ds = ds.shuffle(10000, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+      ds = ds.repeat()
+    return ds.batch(batch_size, drop_remainder=repeat).prefetch(tf.data.AUTOTUNE)
   if spec.kind == "video":
     return _videos(spec, split, batch_size, data_dir, labels, shuffle, repeat, take, seed,
                    encode)

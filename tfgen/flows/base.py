@@ -66,6 +66,8 @@ class FlowModel(LikelihoodModel):
   """
 
   _logit = False
+  DATA_KINDS = ("image", "table")
+  REAL_VALUED = True
   #: Whether the flow's steps can rebuild their inputs cheaply (one pass),
   #: which ``memory_efficient=True`` needs.
   _reversible_steps = True
@@ -83,6 +85,9 @@ class FlowModel(LikelihoodModel):
                        f"`event_shape` (D,) for real vectors; got image_shape={image_shape!r}, "
                        f"event_shape={event_shape!r}.")
     self._set_condition(num_classes, condition_shape)
+    if event_shape is not None and "table" not in self.DATA_KINDS:
+      raise ValueError(f"{type(self).__name__} models images only (`image_shape`); the flows "
+                       "over vectors (event_shape=) are MAF, IAF, RealNVP and NICE.")
     if event_shape is not None:
       self.image_shape, self.dequantize, self.num_levels = None, None, None
       self.event_shape = _validation.vector_shape(event_shape, "event_shape")
@@ -90,7 +95,10 @@ class FlowModel(LikelihoodModel):
         raise ValueError(f"`n_bits` is for images; vectors are real-valued (got n_bits={n_bits!r}).")
       # The data side standardises each column (ActNorm, initialised from the
       # first batch), unless the family turns ActNorm off (MAF(actnorm=False)).
-      data_norm = ([ActNorm(self.event_shape[0], event_ndims=1, name="data_actnorm")]
+      # Columns keep their own units, so the floor on their std is far below
+      # an image channel's (constant columns are refused in _check_data).
+      data_norm = ([ActNorm(self.event_shape[0], event_ndims=1, min_std=1e-6,
+                            name="data_actnorm")]
                    if getattr(self, "actnorm", True) else [])
       self.bijector = tfb.Chain(data_norm + [self._build_flow()], name="bijector")
     else:
@@ -126,6 +134,10 @@ class FlowModel(LikelihoodModel):
   def _from_dataset(cls, spec, **sizes):
     if spec.num_levels is None:
       return cls(event_shape=tuple(spec.shape), **sizes)
+    if spec.kind == "table":
+      raise ValueError(f"{cls.__name__} models real-valued rows; table {spec.name!r} holds "
+                       f"whole numbers in [0, {spec.num_levels}) (made and nade model "
+                       "discrete columns).")
     if spec.num_levels != 256:
       raise ValueError(f"{cls.__name__} models 8-bit images; dataset {spec.name!r} holds "
                        f"{spec.num_levels}-level {spec.kind} data (use pixelcnn, gated_pixelcnn "

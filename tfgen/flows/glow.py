@@ -55,6 +55,9 @@ class Glow(FlowModel):
       arXiv:1807.03039.
   """
 
+  DATA_KINDS = ("image",)
+  REAL_VALUED = False
+
   def __init__(self, image_shape, levels=3, steps_per_level=32, hidden_channels=512,
                coupling="affine", lu=True, num_classes=None, n_bits=8, learn_top=False,
                split_prior="gaussian", coupling_scale="sigmoid", condition_shape=None,

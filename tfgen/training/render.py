@@ -9,7 +9,8 @@ from tfgen import audio
 from tfgen.training.grid import image_grid, write_png
 
 #: The file each kind of data is written as.
-EXTENSIONS = {"image": ".png", "video": ".png", "audio": ".wav", "text": ".txt"}
+EXTENSIONS = {"image": ".png", "video": ".png", "audio": ".wav", "text": ".txt",
+              "table": ".csv"}
 
 
 def image_grid_of(samples, num_levels):
@@ -42,15 +43,20 @@ def texts_of(samples):
   return [bytes(np.asarray(s, np.uint8)).decode("utf-8", "replace") for s in samples]
 
 
-def write_samples(path, samples, kind, num_levels=256, sample_rate=8000):
+def write_samples(path, samples, kind, num_levels=256, sample_rate=8000, columns=None):
   """Writes samples as a PNG grid (images), a PNG strip (videos: a row
   each, frames left to right), one WAV with a quarter second of
   silence between clips (audio), or a text file with a blank line between
-  samples (text)."""
+  samples (text), or a CSV with a header row of ``columns`` (tables)."""
   if kind not in EXTENSIONS:
     raise ValueError(f"`kind` must be one of {sorted(EXTENSIONS)}, got {kind!r}.")
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  if kind == "image":
+  if kind == "table":
+    samples = np.asarray(samples)
+    names = columns or [f"c{j}" for j in range(samples.shape[-1])]
+    from tfgen.data.table import write_csv
+    write_csv(path, samples.reshape(-1, samples.shape[-1]), names)
+  elif kind == "image":
     write_png(path, image_grid_of(samples, num_levels))
   elif kind == "video":
     write_png(path, video_strip_of(samples, num_levels))
