@@ -10,6 +10,7 @@ if command -v apt-get >/dev/null 2>&1; then
   [ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist)
   [ -d /usr/share/asterisk/sounds/en_US_f_Allison ] || need+=(asterisk-core-sounds-en-wav)
   [ -d /usr/share/games/fortunes ] || need+=(fortunes)
+  [ -d /usr/share/icons/oxygen/base/32x32 ] || need+=(oxygen-icon-theme)
   if [ ${#need[@]} -gt 0 ]; then
     sudo=""
     if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then sudo="sudo"; fi

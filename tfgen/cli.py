@@ -127,7 +127,8 @@ def cmd_train(args):
       mixed_precision=args.mixed_precision, max_minutes=args.max_minutes,
       validation_steps=args.validation_steps, sizes=_size_args(family, args), stages=stages,
       resume=args.resume, overwrite=args.overwrite, export=not args.no_export,
-      verbose=args.verbose, log=lambda line: print(line, flush=True), columns=args.columns)
+      verbose=args.verbose, log=lambda line: print(line, flush=True), columns=args.columns,
+      image_size=args.image_size, bits=args.bits, strict=args.strict)
   return 0 if run.finished else 1
 
 
@@ -204,10 +205,9 @@ def cmd_evaluate(args):
   from tfgen import data, runs
   model, _, spec, config = _load_run(args.run)
   with user_input():
-    columns = {"columns": config["columns"]} if config.get("columns") else {}
     ds = data.load(config["data"], args.split, args.batch_size,
                    data_dir=args.data_dir or config["data_dir"], window=config.get("window"),
-                   shuffle=False, **runs.feeding(model), **columns)
+                   shuffle=False, **runs.feeding(model), **runs.source_options(config))
   model.compile()
   if args.steps:
     ds = ds.take(args.steps)
@@ -338,6 +338,13 @@ def parser(argv=None):
                                     "--data table, the .csv/.npy/.npz file")
   t.add_argument("--columns", help="--data table: the CSV columns to model, comma-separated "
                                    "(default: all)")
+  t.add_argument("--image-size", metavar="HxW",
+                 help="--data images: resize (shorter side, keeping the aspect ratio) and "
+                      "centre-crop every image to HxW (default: all must have one size)")
+  t.add_argument("--bits", type=int, default=8, choices=range(1, 9), metavar="N",
+                 help="--data images: keep N bits per value, 2^N levels (default 8)")
+  t.add_argument("--strict", action="store_true",
+                 help="--data images: refuse an unreadable image instead of skipping it")
   t.add_argument("--epochs", type=_positive_int, default=3, help="default: 3")
   t.add_argument("--steps-per-epoch", type=_positive_int, default=200, help="default: 200")
   t.add_argument("--max-minutes", type=_positive_float,

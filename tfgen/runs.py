@@ -168,7 +168,7 @@ class RunFolder:
       raise UserError(f"The weights in {os.path.dirname(self.weights)} cannot be read "
                       f"({type(e).__name__}): {str(e).splitlines()[0][:200]}") from None
     with user_input():
-      spec = datasets.info(config["data"], *_table_source(config))
+      spec = datasets.info(config["data"], config.get("data_dir"), **source_options(config))
     return model, family, spec, config
 
 
@@ -281,12 +281,11 @@ def _check_settings(*, epochs, steps_per_epoch, batch_size, eval_batch_size, val
         raise ValueError(f"`{name}` must be a dict, got {type(value).__name__}.")
 
 
-def _table_source(config):
-  """``(data_dir, columns)`` for ``datasets.info`` when the run's data are a
-  table (whose shape is its file's), else ``()``."""
-  if datasets.info(config["data"]).kind != "table":
-    return ()
-  return config.get("data_dir"), config.get("columns")
+def source_options(config):
+  """How a run reads its files, as ``datasets.info`` and ``datasets.load``
+  take it: a table's ``columns``; an image folder's ``image_size``, ``bits``
+  and ``strict``."""
+  return dict(config.get("source") or {})
 
 
 def _stderr(line):
@@ -297,7 +296,7 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
               batch_size=64, eval_batch_size=256, lr=1e-3, strategy="auto", seed=0,
               window=None, mixed_precision=None, max_minutes=None, validation_steps=4,
               sizes=None, stages=None, resume=False, overwrite=False, export=True, verbose=1,
-              log=print, warn=_stderr, columns=None):
+              log=print, warn=_stderr, columns=None, image_size=None, bits=8, strict=False):
   """Trains family ``model`` into run folder ``out``, as ``tfgen train`` does.
 
   Everything given is checked before the folder is touched. The run writes
@@ -313,6 +312,10 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
       stage's) and where its files are.
     columns: for a table, the CSV columns to model (names, or a
       comma-separated string; default: all).
+    image_size, bits, strict: for an image folder (``data='images'``),
+      ``(H, W)`` to resize and centre-crop to, the bits kept per value, and
+      whether an unreadable file stops the run (else it is skipped and
+      counted).
     sizes: the family's size arguments (``{constructor arg: value}``).
     stages: ``{argument: run folder}`` for a family built on other runs.
     resume / overwrite: continue the run in ``out`` / replace it.
@@ -351,10 +354,18 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
               "batch_size": batch_size, "eval_batch_size": eval_batch_size, "epochs": epochs,
               "steps_per_epoch": steps_per_epoch, "lr": lr, "seed": seed,
               "strategy": strategy, "mixed_precision": mixed_precision, "status": "training"}
-    if columns is not None:
-      config["columns"] = columns
+    source = dict(columns=columns, image_size=image_size, bits=bits, strict=strict)
+    defaults = dict(columns=None, image_size=None, bits=8, strict=False)
+    config["source"] = {k: v for k, v in source.items() if v != defaults[k]}
   with user_input():
-    spec = datasets.info(config["data"], *_table_source(config))
+    if datasets.info(config["data"]).needs_data_dir and not config["data_dir"]:
+      raise UserError(f"Dataset {config['data']!r} needs --data-dir: "
+                      f"{datasets.info(config['data']).source}")
+    spec = datasets.info(config["data"], config["data_dir"], **source_options(config))
+  if spec.skipped:
+    path, reason = spec.skipped[0]
+    warn(f"tfgen train: skipped {len(spec.skipped)} unreadable image file(s) (first: {path}: "
+         f"{reason}); --strict refuses them instead")
   policy = keras.mixed_precision.global_policy()
   try:
     keras.utils.set_random_seed(config["seed"])
@@ -380,15 +391,15 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
     config["model_config"] = built.get_config()
     common = dict(data_dir=config["data_dir"], window=config.get("window"),
                   seed=config["seed"], **feeding(built))
-    if config.get("columns") is not None:
-      common["columns"] = config["columns"]
+    common.update(source_options(config))
     with user_input():
       train = datasets.load(config["data"], "train", config["batch_size"], repeat=True,
                             **common)
       test = datasets.load(config["data"], "test", config["eval_batch_size"], **common)
       preview_x = (next(iter(datasets.load(config["data"], "test", 16,
                                            data_dir=config["data_dir"], shuffle=False,
-                                           window=config.get("window"))))
+                                           window=config.get("window"),
+                                           **source_options(config))))
                    if spec.kind == "image" else None)
     if previous is None:
       folder.create(overwrite)

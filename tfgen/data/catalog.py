@@ -6,7 +6,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from tfgen.data import fashion, moving, table, tfds_source
+from tfgen.data import fashion, image_folder, moving, table, tfds_source
 from tfgen.data.fortunes import FORTUNES_DIR, read_fortunes, split_files
 from tfgen.data.idx import read_idx_split
 from tfgen.data.text import read_text, split_text
@@ -14,6 +14,9 @@ from tfgen.data.wav import ASTERISK_DIR, load_wav_folder
 from tfgen.data.windows import fixed_windows, random_windows
 
 SPLITS = ("train", "test")
+ICONS_DIR = "/usr/share/icons/oxygen/base/32x32"
+#: Image datasets read from a folder: name → the default folder (or None).
+FOLDERS = {"images": None, "icons": ICONS_DIR}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +46,8 @@ class DatasetSpec:
   source: str = ""
   needs_data_dir: bool = False
   columns: tuple = None
+  class_names: tuple = None
+  skipped: tuple = ()
 
 
 def _image(name, shape, levels, source, classes=10):
@@ -73,6 +78,12 @@ DATASETS = {s.name: s for s in [
                        "as bytes"),
     DatasetSpec("text", "text", source="a .txt file or a folder of them (data_dir), as bytes",
                 needs_data_dir=True),
+    DatasetSpec("images", "image", needs_data_dir=True,
+                source="a folder of PNG/JPEG/GIF/BMP images (data_dir), one subfolder per "
+                       "class, optionally under train/ and test/"),
+    DatasetSpec("icons", "image", (32, 32, 3), 256,
+                source=f"the 32x32 icons of {ICONS_DIR} (apt: oxygen-icon-theme), a class "
+                       "per category folder, alpha over white"),
     DatasetSpec("table", "table", num_levels=None, needs_data_dir=True,
                 source="a .csv (header row), .npy or .npz file of numbers (data_dir); "
                        "columns= chooses CSV columns"),
@@ -103,12 +114,15 @@ def _positive(name, value, limit=None):
     raise ValueError(f"`{name}` must be at most {limit}, got {value}.")
 
 
-def info(name, data_dir=None, columns=None):
+def info(name, data_dir=None, columns=None, image_size=None, bits=8, strict=False):
   """The :class:`DatasetSpec` of ``name``; raises ``ValueError`` naming the choices.
 
-  A dataset whose shape is its files' (``table``) is read from ``data_dir``
-  when given: the spec then has the row shape ``(D,)``, the number of
-  levels (None for real values) and the column names.
+  A dataset whose shape is its files' is read from ``data_dir`` when given:
+  a ``table`` then has the row shape ``(D,)``, the number of levels (None
+  for real values) and the column names; an image folder (``images``,
+  ``icons``) the image shape, ``2^bits`` levels, its class names and the
+  files it ``skipped``. ``image_size``, ``bits`` and ``strict`` are
+  :func:`tfgen.data.image_folder.read_folder`'s.
   """
   if name not in DATASETS:
     raise ValueError(f"Unknown dataset {name!r}; available: {', '.join(DATASETS)}.")
@@ -116,6 +130,16 @@ def info(name, data_dir=None, columns=None):
   if columns is not None and spec.kind != "table":
     raise ValueError(f"`columns` chooses the columns of a table; dataset {name!r} is "
                      f"{spec.kind}.")
+  folder_options = image_size is not None or bits != 8 or strict
+  if folder_options and name not in FOLDERS:
+    raise ValueError(f"image_size, bits and strict apply to image folders (images, icons); "
+                     f"dataset {name!r} is not one.")
+  if name in FOLDERS and (data_dir or FOLDERS[name]):
+    found = _folder(name, data_dir, image_size, bits, strict)
+    return dataclasses.replace(
+        spec, shape=found.images.shape[1:], num_levels=2 ** bits,
+        num_classes=len(found.class_names) or None, class_names=found.class_names or None,
+        skipped=found.skipped)
   if spec.kind == "table" and data_dir is not None:
     found = table.read_table(data_dir, columns)
     return dataclasses.replace(spec, shape=(len(found.columns),), num_levels=found.num_levels,
@@ -185,6 +209,16 @@ def _encoded(ds, encode, batch_size=500):
   return tf.data.Dataset.from_tensor_slices(joined)
 
 
+def _folder(name, data_dir, image_size, bits, strict):
+  root = data_dir or FOLDERS[name]
+  if name == "icons" and image_size is None:
+    image_size = (32, 32)     # the animation strips (480x32) give their middle frame
+  if name == "icons" and not os.path.isdir(root):
+    raise FileNotFoundError(f"The icons are not installed in {root} (Debian package "
+                            "oxygen-icon-theme), and data_dir was not given.")
+  return image_folder.read_folder(root, image_size, bits, strict)
+
+
 def _table(spec, split, data_dir, columns, labels, encode, take):
   """Unbatched rows of a table file (float32, or uint8 for small integers)."""
   if labels:
@@ -201,7 +235,7 @@ def _table(spec, split, data_dir, columns, labels, encode, take):
 
 def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shuffle=None,
          repeat=False, take=None, seed=None, window=None, sample_rate=8000, cache=True,
-         encode=None, columns=None):
+         encode=None, columns=None, image_size=None, bits=8, strict=False):
   """A batched ``tf.data.Dataset`` of the named dataset.
 
   Images come as uint8 ``[B, H, W, C]`` (with ``labels=True``, pairs
@@ -240,6 +274,9 @@ def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shu
       model's ``data_encoder``: images → VQ-VAE codes) run once over the
       whole split before shuffling, in batches of 500; its results are kept
       in memory, so an epoch costs no encoding.
+    image_size, bits, strict: image folders (``images``, ``icons``): resize
+      and centre-crop to ``(H, W)``, keep ``bits`` bits per value, refuse
+      unreadable files (see :func:`tfgen.data.image_folder.read_folder`).
     columns: tables: the CSV columns to keep (names, or a comma-separated
       string). A table's test split is the rows whose index hashes into the
       last tenth (stable when rows are added at the end).
@@ -272,6 +309,9 @@ def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shu
   if columns is not None and spec.kind != "table":
     raise ValueError(f"`columns` chooses the columns of a table; dataset {name!r} is "
                      f"{spec.kind}.")
+  if (image_size is not None or bits != 8 or strict) and name not in FOLDERS:
+    raise ValueError(f"image_size, bits and strict apply to image folders (images, icons); "
+                     f"dataset {name!r} is not one.")
   if spec.kind == "table":
     ds = _table(spec, split, data_dir, columns, labels, encode, take)
     if shuffle:
@@ -296,8 +336,18 @@ def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shu
       ds = ds.repeat()
     return ds.batch(batch_size, drop_remainder=repeat).prefetch(tf.data.AUTOTUNE)
 
-  base = name.replace("binarized_", "")
-  ds, from_tfds = _images(base, split, data_dir)
+  if name in FOLDERS:
+    found = _folder(name, data_dir, image_size, bits, strict)
+    if labels and not found.class_names:
+      raise ValueError(f"Dataset {name!r} in {data_dir!r} has no labels (no class subfolders).")
+    keep = found.is_test if split == "test" else ~found.is_test
+    if not keep.any():
+      raise ValueError(f"The {split} split of {data_dir or FOLDERS[name]!r} holds no images.")
+    y = found.labels[keep] if found.labels is not None else np.zeros(int(keep.sum()), np.int64)
+    ds, from_tfds = tf.data.Dataset.from_tensor_slices((found.images[keep], y)), False
+  else:
+    base = name.replace("binarized_", "")
+    ds, from_tfds = _images(base, split, data_dir)
   if take is not None:
     ds = ds.take(take)
   if spec.num_levels == 2:

@@ -61,6 +61,10 @@ class FlowModel(LikelihoodModel):
   temperature=T)`` draws ``z ~ N(0, T²I)``: Glow's temperature (Kingma &
   Dhariwal 2018, §5).
 
+  ``data_bits`` is the bit depth of the integer images users pass (8 for
+  uint8; 5 for data already reduced to 32 levels, e.g. an image folder read
+  with ``bits=5``); ``n_bits ≤ data_bits`` is the depth the flow models.
+
   Subclasses build ``flow`` (flat latent → model space) in ``_build_flow``;
   conditional flows read ``self.condition_size`` there.
   """
@@ -73,7 +77,7 @@ class FlowModel(LikelihoodModel):
   _reversible_steps = True
 
   def __init__(self, image_shape=None, n_bits=8, num_classes=None, condition_shape=None,
-               memory_efficient=False, name=None, event_shape=None, **kwargs):
+               memory_efficient=False, name=None, event_shape=None, data_bits=8, **kwargs):
     super().__init__(name=name, **kwargs)
     self.memory_efficient = _validation.boolean(memory_efficient, "memory_efficient")
     if self.memory_efficient and not self._reversible_steps:
@@ -91,8 +95,9 @@ class FlowModel(LikelihoodModel):
     if event_shape is not None:
       self.image_shape, self.dequantize, self.num_levels = None, None, None
       self.event_shape = _validation.vector_shape(event_shape, "event_shape")
-      if n_bits != 8:
-        raise ValueError(f"`n_bits` is for images; vectors are real-valued (got n_bits={n_bits!r}).")
+      if n_bits != 8 or data_bits != 8:
+        raise ValueError(f"`n_bits` and `data_bits` are for images; vectors are real-valued "
+                         f"(got n_bits={n_bits!r}, data_bits={data_bits!r}).")
       # The data side standardises each column (ActNorm, initialised from the
       # first batch), unless the family turns ActNorm off (MAF(actnorm=False)).
       # Columns keep their own units, so the floor on their std is far below
@@ -104,7 +109,8 @@ class FlowModel(LikelihoodModel):
     else:
       self.image_shape = _validation.image_shape(image_shape)
       self.event_shape = self.image_shape
-      self.dequantize = Dequantize(n_bits=n_bits, logit=self._logit, name="dequantize")
+      self.dequantize = Dequantize(n_bits=n_bits, logit=self._logit, data_bits=data_bits,
+                                   name="dequantize")
       self.num_levels = self.dequantize.data_levels
       self.bijector = tfb.Chain([self.dequantize, self._build_flow()], name="bijector")
     base = tfd.Sample(tfd.Normal(0., 1.), sample_shape=[self.num_dims])
@@ -138,6 +144,10 @@ class FlowModel(LikelihoodModel):
       raise ValueError(f"{cls.__name__} models real-valued rows; table {spec.name!r} holds "
                        f"whole numbers in [0, {spec.num_levels}) (made and nade model "
                        "discrete columns).")
+    bits = spec.num_levels.bit_length() - 1
+    if spec.num_levels == 2 ** bits and 2 <= bits < 8:
+      # Fewer-bit data (Glow's 5-bit CelebA): the data and the model share them.
+      return cls(spec.shape, **{"n_bits": bits, **sizes, "data_bits": bits})
     if spec.num_levels != 256:
       raise ValueError(f"{cls.__name__} models 8-bit images; dataset {spec.name!r} holds "
                        f"{spec.num_levels}-level {spec.kind} data (use pixelcnn, gated_pixelcnn "
@@ -150,7 +160,8 @@ class FlowModel(LikelihoodModel):
     if self.is_vector:
       return {**config, "event_shape": self.event_shape}
     return {**config, "image_shape": self.image_shape,
-            "n_bits": self.dequantize.parameters["n_bits"]}
+            "n_bits": self.dequantize.parameters["n_bits"],
+            "data_bits": self.dequantize.parameters["data_bits"]}
 
   @property
   def data_levels(self):
