@@ -522,3 +522,51 @@ def test_parallel_generation_and_video_from_the_command_line(tmp_path, mnist_dir
   assert code == 0, err
   strip = tf.io.decode_png(tf.io.read_file(str(vpn / "sample.png"))).numpy()
   assert strip.shape == (2 * 33 + 1, 10 * 33 + 1, 1) and set(np.unique(strip)) <= {0, 255}
+
+
+def test_a_conditional_run_samples_each_named_class_and_reports_per_class(tmp_path, capsys,
+                                                                        fmnist_available):
+  from tests.data.test_image_folder import _fashion_folder
+  _fashion_folder(tmp_path / "fm", per_class=16)            # t-shirt/, ankle_boot/
+  out = tmp_path / "cond"
+  code, stdout, err = _run(["train", "gated_pixelcnn", "--conditional", "--data", "images",
+                            "--data-dir", tmp_path / "fm", "--filters", "8", "--num-layers", "2",
+                            "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "8",
+                            "--out", out, "--verbose", "0"], capsys)
+  assert code == 0, err
+  config = json.loads((out / "config.json").read_text())
+  assert config["class_names"] == ["ankle_boot", "t-shirt"]
+  assert config["model_config"]["num_classes"] == 2
+  code, stdout, err = _run(["sample", out, "--condition", "t-shirt", "--condition", "0",
+                            "--n", "3"], capsys)
+  assert code == 0 and "wrote 6 samples" in stdout and "t-shirt, ankle_boot" in stdout, err
+  export = out / "saved_model"
+  meta = json.loads((export / "1" / "assets.extra" / "tfgen.json").read_text())
+  assert meta["class_names"] == ["ankle_boot", "t-shirt"]
+  code, stdout, err = _run(["sample", export, "--condition", "all", "--n", "2", "--out",
+                            tmp_path / "all.png"], capsys)
+  assert code == 0 and "wrote 4 samples" in stdout, err
+  code, stdout, err = _run(["evaluate", out, "--per-class"], capsys)
+  assert code == 0 and "ankle_boot:" in stdout and "t-shirt:" in stdout, err
+  # Mistakes are one line each.
+  for argv, match in ((["sample", out, "--condition", "boot"], "its classes: 0='ankle_boot'"),
+                      (["sample", out], "is class-conditional: pass --condition"),
+                      (["sample", out, "--condition", "all", "--condition", "0"], "alone"),
+                      (["sample", export, "--condition", "7"], "not a class")):
+    code, _, err = _run(argv, capsys)
+    assert code == 2 and match in err and len(err.strip().splitlines()) == 1, (argv, err)
+
+
+def test_conditions_on_models_and_data_that_take_none_are_one_line(tmp_path, capsys):
+  run = tmp_path / "plain"
+  code, _, err = _run(["train"] + TINY_NICE + ["--epochs", "1", "--steps-per-epoch", "1",
+                                               "--out", run, "--verbose", "0", "--no-export"],
+                      capsys)
+  assert code == 0, err
+  code, _, err = _run(["sample", run, "--condition", "0"], capsys)
+  assert code == 2 and "not class-conditional" in err
+  code, _, err = _run(["train", "char_rnn", "--conditional", "--out", tmp_path / "c"], capsys)
+  assert code == 2 and ("takes no class condition" in err or "no class labels" in err), err
+  code, _, err = _run(["train", "wavenet", "--conditional", "--out", tmp_path / "w"], capsys)
+  assert code == 2 and "no class labels" in err, err
+  assert not (tmp_path / "c").exists() and not (tmp_path / "w").exists()

@@ -18,6 +18,8 @@ import sys
 import tempfile
 import traceback
 
+import numpy as np
+
 from tfgen.errors import UserError, user_input
 
 
@@ -128,7 +130,8 @@ def cmd_train(args):
       validation_steps=args.validation_steps, sizes=_size_args(family, args), stages=stages,
       resume=args.resume, overwrite=args.overwrite, export=not args.no_export,
       verbose=args.verbose, log=lambda line: print(line, flush=True), columns=args.columns,
-      image_size=args.image_size, bits=args.bits, strict=args.strict)
+      image_size=args.image_size, bits=args.bits, strict=args.strict,
+      conditional=args.conditional)
   return 0 if run.finished else 1
 
 
@@ -161,6 +164,39 @@ def _load_run(path, exports=True):
   return model, family.name, spec, config
 
 
+def _class_names(model, config):
+  """The class names a class-conditional run or export takes (``[]`` if none)."""
+  names = config.get("class_names") or getattr(model, "metadata", {}).get("class_names")
+  if names:
+    return list(names)
+  k = getattr(model, "num_classes", None)
+  return [str(i) for i in range(k)] if k else []
+
+
+def _listing(names):
+  return ", ".join(f"{i}={n!r}" for i, n in enumerate(names))
+
+
+def _condition_labels(values, names, who):
+  """``--condition`` values (names, indices, or ``all``) → class indices."""
+  if not names:
+    raise UserError(f"--condition: {who} is not class-conditional")
+  if "all" in values:
+    if len(values) > 1:
+      raise UserError("--condition all draws every class; give it alone")
+    return list(range(len(names)))
+  labels = []
+  for v in values:
+    if v in names:
+      labels.append(names.index(v))
+    elif v.isdigit() and int(v) < len(names):
+      labels.append(int(v))
+    else:
+      raise UserError(f"--condition {v!r} is not a class of {who}; its classes: "
+                      f"{_listing(names)}")
+  return labels
+
+
 def cmd_sample(args):
   from tfgen import runs
   from tfgen.training.render import EXTENSIONS, write_samples
@@ -189,15 +225,29 @@ def cmd_sample(args):
       raise UserError(f"--prompt: {who} takes no prompt (a text-to-image "
                        "model does)")
     options["prompt"] = args.prompt
+  n = args.n
+  names = _class_names(model, config)
+  if args.condition:
+    labels = _condition_labels(args.condition, names, who)
+    if args.n * len(labels) > MAX_SAMPLES:
+      raise UserError(f"--n {args.n} for each of {len(labels)} conditions is more than "
+                      f"{MAX_SAMPLES} samples")
+    options["condition"] = np.repeat(np.array(labels, np.int32), args.n)
+    n = args.n * len(labels)
+  elif names:
+    raise UserError(f"{who} is class-conditional: pass --condition NAME|INDEX (repeatable) or "
+                    f"--condition all; its classes: {_listing(names)}")
   with user_input():
-    samples = runs.sampler(model, length, **options)(args.n, args.temperature, args.seed)
+    samples = runs.sampler(model, length, **options)(n, args.temperature, args.seed)
   write_samples(out, samples, spec.kind, spec.num_levels, spec.sample_rate or 8000,
                 spec.columns)
   if spec.kind == "text":
     from tfgen.training.render import texts_of
     for text in texts_of(samples):
       print(text + "\n")
-  print(f"tfgen: wrote {args.n} samples at temperature {args.temperature} to {out}")
+  print(f"tfgen: wrote {n} samples at temperature {args.temperature} to {out}"
+        + (f" ({args.n} per condition, one condition after another: "
+           f"{', '.join(names[i] for i in labels)})" if args.condition else ""))
   return 0
 
 
@@ -219,7 +269,41 @@ def cmd_evaluate(args):
           "broken; see the run's status in config.json)", file=sys.stderr)
     return 1
   print(f"tfgen: {report}")
+  if args.per_class:
+    for name, line in _per_class(model, spec, config, args):
+      print(f"  {name:>16s}: {line}")
   return 0
+
+
+def _per_class(model, spec, config, args):
+  """``(class name, describe line)`` of every class of the evaluated split."""
+  import tensorflow as tf
+  from tfgen import data, runs
+  feed = runs.feeding(model)
+  if feed.get("encode") is not None or not spec.num_classes:
+    raise UserError(f"--per-class: {config['data']!r} has no class labels to group by"
+                    if not spec.num_classes else
+                    "--per-class: two-stage models score encoded data; evaluate them whole")
+  conditional = feed.get("labels", False)
+  with user_input():
+    labelled = data.load(config["data"], args.split, args.batch_size,
+                         data_dir=args.data_dir or config["data_dir"], shuffle=False,
+                         **dict(feed, labels=True), **runs.source_options(config))
+  names = _class_names(model, config) or list(spec.class_names or [])
+  rows = []
+  for k in range(spec.num_classes):
+    part = labelled.unbatch().filter(lambda x, y: tf.equal(tf.cast(y, tf.int64), k))
+    part = part.batch(args.batch_size)
+    if not conditional:
+      part = part.map(lambda x, y: x)
+    if args.steps:
+      part = part.take(args.steps)
+    with user_input():
+      result = model.evaluate(part, verbose=0, return_dict=True) if any(
+          True for _ in part.take(1)) else None
+    name = names[k] if k < len(names) else str(k)
+    rows.append((name, model.describe(result, spec) if result else "no examples"))
+  return rows
 
 
 def cmd_export(args):
@@ -343,6 +427,9 @@ def parser(argv=None):
                       "centre-crop every image to HxW (default: all must have one size)")
   t.add_argument("--bits", type=int, default=8, choices=range(1, 9), metavar="N",
                  help="--data images: keep N bits per value, 2^N levels (default 8)")
+  t.add_argument("--conditional", action="store_true",
+                 help="train a class-conditional model on the data's labels (families that "
+                      "take num_classes); sample it with `tfgen sample --condition`")
   t.add_argument("--strict", action="store_true",
                  help="--data images: refuse an unreadable image instead of skipping it")
   t.add_argument("--epochs", type=_positive_int, default=3, help="default: 3")
@@ -408,6 +495,9 @@ def parser(argv=None):
                  help="sequence length in steps (audio/text)")
   s.add_argument("--prime", help="text (or bytes) every sample starts with (text models)")
   s.add_argument("--prompt", help="the caption to draw images of (text-to-image models)")
+  s.add_argument("--condition", action="append", metavar="NAME|INDEX",
+                 help="class-conditional models: draw --n samples of this class (a name or "
+                      "an index; repeatable), or `all` for every class in turn")
   s.add_argument("--out", help="output file (default RUN/sample.png|wav|txt)")
   s.set_defaults(func=cmd_sample)
 
@@ -419,6 +509,8 @@ def parser(argv=None):
   e.add_argument("--data-dir", help="read the data from here instead of the run's source")
   e.add_argument("--batch-size", type=_at_most(MAX_BATCH), default=256)
   e.add_argument("--steps", type=_positive_int, help="evaluate only this many batches")
+  e.add_argument("--per-class", action="store_true",
+                 help="also report each class of the data on its own (a table)")
   e.set_defaults(func=cmd_evaluate)
 
   x = sub.add_parser("export", help="export a trained run as a SavedModel for TF Serving",

@@ -236,8 +236,8 @@ def _previous_config(folder, family, sizes, data_name, stages):
 def feeding(model):
   """What ``data.load`` must do for ``model``: labels, and a cached encoding."""
   extra = {}
-  if model.uses_labels:
-    extra["labels"] = True
+  if model.uses_labels or getattr(model, "num_classes", None):
+    extra["labels"] = True     # a class-conditional model trains on (x, label)
   if model.data_encoder is not None:
     extra["encode"] = model.data_encoder
   return extra
@@ -245,9 +245,12 @@ def feeding(model):
 
 def sampler(model, length, **options):
   """``(n, temperature, seed) → numpy samples`` of ``model``, with ``length``
-  for sequence models; through the model contract only."""
+  for sequence models (a class-conditional model without a ``condition``
+  option draws every class in turn); through the model contract only."""
   def sample(n, temperature, seed):
     extra = dict(options, length=length) if model.is_sequence else dict(options)
+    if "condition" not in extra and getattr(model, "num_classes", None):
+      extra["condition"] = np.arange(n, dtype=np.int32) % model.num_classes  # each class in turn
     return model.sample(n, seed=seed, temperature=temperature, **extra).numpy()
   return sample
 
@@ -281,6 +284,17 @@ def _check_settings(*, epochs, steps_per_epoch, batch_size, eval_batch_size, val
         raise ValueError(f"`{name}` must be a dict, got {type(value).__name__}.")
 
 
+def _classes(family, spec):
+  """The number of classes a --conditional run of ``family`` on ``spec`` takes."""
+  import inspect
+  if "num_classes" not in inspect.signature(family.model.__init__).parameters:
+    raise UserError(f"--conditional: {family.name} takes no class condition")
+  if not spec.num_classes:
+    raise UserError(f"--conditional: dataset {spec.name!r} has no class labels (an image "
+                    "folder needs one subfolder per class)")
+  return spec.num_classes
+
+
 def source_options(config):
   """How a run reads its files, as ``datasets.info`` and ``datasets.load``
   take it: a table's ``columns``; an image folder's ``image_size``, ``bits``
@@ -296,7 +310,8 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
               batch_size=64, eval_batch_size=256, lr=1e-3, strategy="auto", seed=0,
               window=None, mixed_precision=None, max_minutes=None, validation_steps=4,
               sizes=None, stages=None, resume=False, overwrite=False, export=True, verbose=1,
-              log=print, warn=_stderr, columns=None, image_size=None, bits=8, strict=False):
+              log=print, warn=_stderr, columns=None, image_size=None, bits=8, strict=False,
+              conditional=False):
   """Trains family ``model`` into run folder ``out``, as ``tfgen train`` does.
 
   Everything given is checked before the folder is touched. The run writes
@@ -312,6 +327,9 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
       stage's) and where its files are.
     columns: for a table, the CSV columns to model (names, or a
       comma-separated string; default: all).
+    conditional: train a class-conditional model on the data's labels
+      (``num_classes`` = the dataset's classes; their names are kept in the
+      run and its export, and ``tfgen sample --condition`` takes them).
     image_size, bits, strict: for an image folder (``data='images'``),
       ``(H, W)`` to resize and centre-crop to, the bits kept per value, and
       whether an unreadable file stops the run (else it is skipped and
@@ -354,6 +372,7 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
               "batch_size": batch_size, "eval_batch_size": eval_batch_size, "epochs": epochs,
               "steps_per_epoch": steps_per_epoch, "lr": lr, "seed": seed,
               "strategy": strategy, "mixed_precision": mixed_precision, "status": "training"}
+    config["conditional"] = bool(conditional)
     source = dict(columns=columns, image_size=image_size, bits=bits, strict=strict)
     defaults = dict(columns=None, image_size=None, bits=8, strict=False)
     config["source"] = {k: v for k, v in source.items() if v != defaults[k]}
@@ -362,6 +381,9 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
       raise UserError(f"Dataset {config['data']!r} needs --data-dir: "
                       f"{datasets.info(config['data']).source}")
     spec = datasets.info(config["data"], config["data_dir"], **source_options(config))
+  if config.get("conditional") and previous is None:
+    sizes["num_classes"] = _classes(family, spec)
+    config["class_names"] = list(spec.class_names or map(str, range(spec.num_classes)))
   if spec.skipped:
     path, reason = spec.skipped[0]
     warn(f"tfgen train: skipped {len(spec.skipped)} unreadable image file(s) (first: {path}: "
@@ -476,6 +498,8 @@ def _train(model, family, spec, config, folder, strategy, preview_x, train, test
   elif export:
     shutil.rmtree(folder.saved_model, ignore_errors=True)
     extra = {"columns": list(spec.columns)} if spec.columns else {}
+    if config.get("class_names") and getattr(model, "num_classes", None):
+      extra["class_names"] = config["class_names"]
     exported = save_export(model, folder.saved_model, version=1, metadata=export_metadata.of_model(
         model, family.name, config["data"], config.get("window"), **extra))
   config.update(status="stopped on a non-finite step" if failed else "finished",

@@ -50,8 +50,16 @@ class DatasetSpec:
   skipped: tuple = ()
 
 
+FASHION_CLASSES = ("t-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
+                   "sneaker", "bag", "ankle boot")
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
+                   "ship", "truck")
+
+
 def _image(name, shape, levels, source, classes=10):
-  return DatasetSpec(name, "image", shape, levels, classes, source=source)
+  names = (FASHION_CLASSES if "fashion" in name else CIFAR10_CLASSES if "cifar" in name
+           else tuple(str(d) for d in range(10)))
+  return DatasetSpec(name, "image", shape, levels, classes, source=source, class_names=names)
 
 
 DATASETS = {s.name: s for s in [

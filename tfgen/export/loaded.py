@@ -109,7 +109,7 @@ class Exported:
     if "condition" in inputs:
       if condition is None:
         raise ValueError(f"{self.path!r} is conditional: its `sample` signature needs a "
-                         "`condition`, which `tfgen sample` does not take for exports.")
+                         "`condition` (tfgen sample: --condition).")
       request["condition"] = tf.cast(condition, inputs["condition"].dtype)
     return self._call("sample", request)["samples"]
 

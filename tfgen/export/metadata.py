@@ -15,7 +15,11 @@ Fields (a JSON object):
 - ``label_encoding``: how labels become the condition (null: they are the
   condition): ``{"captions": {"class_names", "templates", "text_length"}}``
   for a text-to-image model;
-- ``dimension_name``: what bits/dim divide by, in reports (``"code"``...).
+- ``dimension_name``: what bits/dim divide by, in reports (``"code"``...);
+- ``class_names`` (class-conditional models trained with ``--conditional``):
+  the name of each class index the ``condition`` inputs take, so a REST
+  client can find the index of ``"ankle boot"``;
+- ``columns`` (models of tables): the column names of a row.
 
 Unknown fields are kept: users may add their own.
 """
@@ -32,7 +36,8 @@ def of_model(model, family_name, data_name, window=None, **extra):
   """The metadata of ``model`` (a tfgen model of family ``family_name``)
   trained on dataset ``data_name``; ``extra`` fields are added as given."""
   return {"format": FORMAT, "model": family_name, "data": data_name, "window": window,
-          "uses_labels": bool(getattr(model, "uses_labels", False)),
+          "uses_labels": bool(getattr(model, "uses_labels", False)
+                              or getattr(model, "num_classes", None)),
           "label_encoding": getattr(model, "label_encoding", None),
           "dimension_name": getattr(model, "dimension_name", None), **extra}
 
