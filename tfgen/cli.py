@@ -156,7 +156,8 @@ def _load_run(path, exports=True):
       model = export.Exported(path)
       config = {"data": model.metadata["data"], "data_dir": None,
                 "window": model.metadata.get("window"), "export": model.path}
-      spec = data.info(config["data"])
+      spec = (data.DatasetSpec(config["data"], "image") if config["data"].startswith("tfds:")
+              else data.info(config["data"]))     # an export needs no TFDS folder
       if model.metadata.get("columns"):
         spec = dataclasses.replace(spec, columns=tuple(model.metadata["columns"]))
       return model, model.name, spec, config

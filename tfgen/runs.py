@@ -377,9 +377,9 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
     defaults = dict(columns=None, image_size=None, bits=8, strict=False)
     config["source"] = {k: v for k, v in source.items() if v != defaults[k]}
   with user_input():
-    if datasets.info(config["data"]).needs_data_dir and not config["data_dir"]:
-      raise UserError(f"Dataset {config['data']!r} needs --data-dir: "
-                      f"{datasets.info(config['data']).source}")
+    static = datasets.DATASETS.get(config["data"])
+    if static is not None and static.needs_data_dir and not config["data_dir"]:
+      raise UserError(f"Dataset {config['data']!r} needs --data-dir: {static.source}")
     spec = datasets.info(config["data"], config["data_dir"], **source_options(config))
   if config.get("conditional") and previous is None:
     sizes["num_classes"] = _classes(family, spec)

@@ -132,8 +132,13 @@ def info(name, data_dir=None, columns=None, image_size=None, bits=8, strict=Fals
   files it ``skipped``. ``image_size``, ``bits`` and ``strict`` are
   :func:`tfgen.data.image_folder.read_folder`'s.
   """
+  if isinstance(name, str) and name.startswith("tfds:"):
+    shape, names, _ = tfds_source.describe(name[5:], data_dir)
+    return DatasetSpec(name, "image", shape, 256, len(names) if names else None,
+                       source="TFDS (data_dir = a TFDS data folder)", class_names=names)
   if name not in DATASETS:
-    raise ValueError(f"Unknown dataset {name!r}; available: {', '.join(DATASETS)}.")
+    raise ValueError(f"Unknown dataset {name!r}; available: {', '.join(DATASETS)} (or "
+                     "tfds:NAME[:CONFIG] for a prepared TFDS image dataset).")
   spec = DATASETS[name]
   if columns is not None and spec.kind != "table":
     raise ValueError(f"`columns` chooses the columns of a table; dataset {name!r} is "
@@ -294,7 +299,7 @@ def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shu
     FileNotFoundError: the data are not on this machine and cannot be
       downloaded; the message says how to get them.
   """
-  spec = info(name)
+  spec = info(name, data_dir) if str(name).startswith("tfds:") else info(name)
   if split not in SPLITS:
     raise ValueError(f"`split` must be one of {list(SPLITS)}, got {split!r}.")
   _positive("batch_size", batch_size, MAX_BATCH)
@@ -344,7 +349,9 @@ def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shu
       ds = ds.repeat()
     return ds.batch(batch_size, drop_remainder=repeat).prefetch(tf.data.AUTOTUNE)
 
-  if name in FOLDERS:
+  if name.startswith("tfds:"):
+    ds, from_tfds = tfds_source.load_named(name[5:], split, data_dir), True
+  elif name in FOLDERS:
     found = _folder(name, data_dir, image_size, bits, strict)
     if labels and not found.class_names:
       raise ValueError(f"Dataset {name!r} in {data_dir!r} has no labels (no class subfolders).")
