@@ -375,6 +375,14 @@ def _distribution_overhead(r):
            r)]
 
 
+def _icons(r):
+  cells = "; ".join("%s %.3f (%d steps)" % (LABELS.get("tfgen_" + n, n), m["test_bits_per_dim"],
+                                           m["steps"]) for n, m in r["models"].items())
+  return [("Test bits/dim on real colour images: the 32×32 Oxygen icons (1528 RGBA PNGs, "
+           "alpha over white), %g min of training each" % r["minutes"], cells, "", "",
+           "`bench/icons.py`", r)]
+
+
 RENDERERS = {"training_throughput": _throughput, "training_throughput_jit": _throughput,
              "training_throughput_avx2": _throughput, "step_profile": _step_profile,
              "step_profile_avx2": _step_profile,
@@ -383,7 +391,8 @@ RENDERERS = {"training_throughput": _throughput, "training_throughput_jit": _thr
              "sequence_sampling": _sequence_sampling, "sequence_quality": _sequence_quality,
              "vqvae": _vqvae, "autoregressive_flows": _autoregressive_flows,
              "parallel_and_video": _parallel_and_video, "stock_optimizer": _stock_optimizer,
-             "first_step": _first_step, "distribution_overhead": _distribution_overhead}
+             "first_step": _first_step, "distribution_overhead": _distribution_overhead,
+             "icons": _icons}
 
 
 def describe_machine(m):

@@ -350,6 +350,10 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
       folder that cannot take the run (one line, naming what).
   """
   folder = out if isinstance(out, RunFolder) else RunFolder(out)
+  if data_dir is not None:
+    if not isinstance(data_dir, (str, os.PathLike)):
+      raise UserError(f"`data_dir` must be a path, got {type(data_dir).__name__}")
+    data_dir = os.fspath(data_dir)      # a pathlib.Path too: the config is JSON
   _check_settings(epochs=epochs, steps_per_epoch=steps_per_epoch, batch_size=batch_size,
                   eval_batch_size=eval_batch_size, validation_steps=validation_steps, lr=lr,
                   max_minutes=max_minutes, seed=seed, window=window,

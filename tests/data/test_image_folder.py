@@ -109,3 +109,35 @@ def test_the_icons_are_a_colour_dataset_with_classes():
   x = next(iter(data.load("icons", "train", 64)))
   assert x.dtype == tf.uint8 and x.shape == [64, 32, 32, 3]
   assert float(tf.math.reduce_std(tf.cast(x, tf.float32))) > 20   # real colour content
+
+
+_DATA_ARGS = ("image_shape", "event_size", "num_levels")
+
+
+def _image_families():
+  from tfgen import models
+  return sorted(n for n, f in models.FAMILIES.items()
+                if "image" in f.model.DATA_KINDS and not f.builds_on)
+
+
+@pytest.fixture(scope="module")
+def class_folder(tmp_path_factory):
+  root = tmp_path_factory.mktemp("folder")
+  if not os.path.isdir("/usr/share/datasets/fashion-mnist"):
+    pytest.skip("dataset-fashion-mnist not installed")
+  _fashion_folder(root, per_class=20)
+  return root
+
+
+@pytest.mark.slow   # every image family, a run each: CI runs it (pytest -m slow)
+@pytest.mark.parametrize("name", _image_families())
+def test_every_image_family_trains_on_a_resized_class_folder(name, class_folder, tmp_path):
+  from tfgen import models, runs
+  family = models.FAMILIES[name]
+  sizes = {k: v for k, v in family.tiny.items() if k not in _DATA_ARGS}
+  run = runs.train_run(tmp_path / name, name, data="images", data_dir=class_folder, epochs=1,
+                       steps_per_epoch=1, batch_size=4, eval_batch_size=8, sizes=sizes,
+                       image_size=(8, 8), export=False, verbose=0, log=lambda line: None)
+  assert run.finished and all(np.isfinite(v) for v in run.config["test"].values())
+  assert run.config["source"] == {"image_size": [8, 8]} or run.config["source"] == {
+      "image_size": (8, 8)}
