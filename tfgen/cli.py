@@ -336,8 +336,15 @@ def cmd_list(args):
                        f.paper] for f in models.FAMILIES.values()]):
     print(line)
   print("\nDatasets (--data NAME):")
-  for line in _table([[s.name, s.kind, "x".join(map(str, s.shape)) if s.shape else "sequence",
-                       f"{s.num_levels} levels", s.source] for s in data.DATASETS.values()]):
+  def shape(s):
+    if s.shape:
+      return "x".join(map(str, s.shape))
+    return "per file" if s.kind in ("image", "table") else "sequence"
+  for line in _table([[s.name, s.kind, shape(s),
+                       f"{s.num_levels} levels" if s.num_levels else "real or levels",
+                       s.source] for s in data.DATASETS.values()]
+                     + [["tfds:NAME[:CONFIG]", "image", "per dataset", "256 levels",
+                         "a prepared TFDS image dataset (data_dir = its TFDS data folder)"]]):
     print(line)
   return 0
 
