@@ -387,6 +387,14 @@ class LikelihoodModel(GenerativeModel):
   log-likelihoods. Autoregressive models also give the distribution of
   their conditionals with ``conditionals(x)``.
 
+  **As a TFP distribution.** ``distribution`` (unconditional models) and
+  ``distribution_given(condition)`` are ``tfd.Distribution``\ s with TFP's
+  shape semantics (:mod:`tfgen.distributions`), built from this contract
+  alone: a family gets them with no code of its own.
+
+  **Data** are integers in ``[0, num_levels)``, or, when ``num_levels`` is
+  None (``is_continuous``), finite float32 vectors (the flows over vectors).
+
   **Sampling.** ``sample(n, *, seed=None, temperature=1.0, condition=None,
   **options)`` returns ``n`` samples in the dtype the model takes as data
   (``data_spec.dtype``: uint8 for images of at most 256 levels, int32
