@@ -84,7 +84,9 @@ def test_train_and_test_folders_are_the_splits(tmp_path):
   assert len(found.images) == 14
 
 
-def test_every_image_family_trains_on_a_class_folder(tmp_path, capsys, fmnist_available):
+@pytest.mark.slow   # two whole runs: CI runs it (pytest -m slow)
+def test_glow_and_gated_pixelcnn_train_on_a_class_folder_from_the_cli(tmp_path, capsys,
+                                                                      fmnist_available):
   from tests.test_cli import _run
   _fashion_folder(tmp_path / "fm", per_class=20)
   for argv in (["glow", "--levels", "1", "--steps-per-level", "1", "--hidden-channels", "4"],

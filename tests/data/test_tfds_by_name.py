@@ -41,6 +41,7 @@ def test_a_prepared_dataset_is_a_spec_and_a_pipeline(tfds_dir):
   assert test.shape == [4, 8, 8, 3]
 
 
+@pytest.mark.slow   # a whole run: CI runs it (pytest -m slow)
 def test_the_cli_trains_on_it(tfds_dir, tmp_path, capsys):
   from tests.test_cli import _run
   d, _ = tfds_dir

@@ -37,6 +37,7 @@ def test_bounds_are_ordered_and_the_posterior_scores_its_own_draws(kind):
   np.testing.assert_allclose(log_q, q.log_prob(z), rtol=1e-4, atol=1e-3)
 
 
+@pytest.mark.slow   # training: CI runs it (pytest -m slow)
 @pytest.mark.parametrize("kind", ["iaf"])
 def test_training_raises_the_elbo(kind):
   x = _binary(256, seed=1)
