@@ -383,6 +383,17 @@ def _icons(r):
            "`bench/icons.py`", r)]
 
 
+def _conditional_samples(r):
+  cells = "; ".join(
+      "%s: %s (%d steps)" % (LABELS.get("tfgen_" + n, n), ", ".join(
+          "%.0f%% at T=%s" % (100 * v, k.split("_T")[1]) for k, v in m.items()
+          if k.startswith("correct_at")), m["steps"]) for n, m in r["models"].items())
+  return [("Class-conditional samples (`--conditional`, Fashion-MNIST, %g min of training "
+           "each) assigned the requested class by a CNN with %.1f%% test accuracy on real "
+           "images" % (r["minutes"], 100 * r["classifier_test_accuracy"]), cells,
+           "chance 10%", "", "`bench/conditional_samples.py`", r)]
+
+
 RENDERERS = {"training_throughput": _throughput, "training_throughput_jit": _throughput,
              "training_throughput_avx2": _throughput, "step_profile": _step_profile,
              "step_profile_avx2": _step_profile,
@@ -392,7 +403,7 @@ RENDERERS = {"training_throughput": _throughput, "training_throughput_jit": _thr
              "vqvae": _vqvae, "autoregressive_flows": _autoregressive_flows,
              "parallel_and_video": _parallel_and_video, "stock_optimizer": _stock_optimizer,
              "first_step": _first_step, "distribution_overhead": _distribution_overhead,
-             "icons": _icons}
+             "icons": _icons, "conditional_samples": _conditional_samples}
 
 
 def describe_machine(m):
