@@ -21,7 +21,6 @@ shape ``B + C`` (``C`` the model's condition shape, ``[]`` for class ids):
   ``broadcast(A, B)``.
 """
 
-import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 from tensorflow_probability.python.internal import parameter_properties
@@ -203,10 +202,13 @@ class ModelDistribution(tfd.distribution.AutoCompositeTensorDistribution):
     seed = _validation.seed(seed)
     batch = self.batch_shape_tensor()
     size = ps.reduce_prod(batch)
-    n = tf.get_static_value(n) if tf.get_static_value(n) is not None else n
-    total = int(n) * int(size) if _static(n) and _static(size) else (
-        tf.cast(n, tf.int32) * tf.cast(size, tf.int32))
-    condition = self._flat_condition(batch, n=int(n) if _static(n) else n)
+    static_n, static_size = tf.get_static_value(n), tf.get_static_value(size)
+    if static_n is not None and static_size is not None:
+      n = int(static_n)
+      total = n * int(static_size)
+    else:
+      total = tf.cast(n, tf.int32) * tf.cast(size, tf.int32)
+    condition = self._flat_condition(batch, n=n)
     options = {} if self._length is None else {"length": self._length}
     if with_log_prob:
       flat, log_prob = model._sample_and_log_prob(total, seed, condition, **options)
@@ -264,11 +266,6 @@ tfd.RegisterKL(tfd.Distribution, ModelDistribution)(_no_closed_form)
 tfd.RegisterKL(ModelDistribution, ModelDistribution)(_no_closed_form)
 
 
-def _static(value):
-  return isinstance(value, (int, np.integer)) or (
-      not isinstance(value, (tf.Tensor, tf.Variable)) and np.ndim(value) == 0)
-
-
 def _condition(model, condition, validate_args):
   """``condition`` as a tensor of the dtype ``model`` takes (``condition_spec``),
   its last dimensions checked against one condition's shape."""
@@ -284,18 +281,15 @@ def _condition(model, condition, validate_args):
                      "leading batch shape).")
   # A variable stays a variable, read on every use (as TFP's distributions
   # keep theirs), so gradients reach it from a tape opened later.
-  keep = isinstance(condition, tf.Variable) and condition.dtype == spec.dtype
-  c = condition if keep else tf.convert_to_tensor(condition)
-  if keep:
-    pass
-  elif spec.dtype.is_integer:
-    if not c.dtype.is_integer:
+  if isinstance(condition, tf.Variable) and condition.dtype == spec.dtype:
+    c = condition
+  else:
+    c = tf.convert_to_tensor(condition)
+    if spec.dtype.is_integer and not c.dtype.is_integer:
       raise ValueError(f"`condition` of {model.name} must have an integer dtype (class ids or "
                        f"tokens), got {c.dtype.name}.")
-    c = tf.cast(c, spec.dtype)
-  elif not (c.dtype.is_floating or c.dtype.is_integer):
-    raise ValueError(f"`condition` must be numeric, got {c.dtype.name}.")
-  else:
+    if not (c.dtype.is_floating or c.dtype.is_integer):
+      raise ValueError(f"`condition` must be numeric, got {c.dtype.name}.")
     c = tf.cast(c, spec.dtype)
   rank = c.shape.rank
   if rank is not None and (rank < len(event) or any(

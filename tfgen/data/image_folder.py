@@ -185,7 +185,7 @@ def _read(root, image_size, bits, strict):
   if not files:
     raise ValueError(f"{root!r} holds no images ({', '.join(EXTENSIONS)}), directly or in "
                      "class subfolders.")
-  kept, skipped, sizes = [], [], {}
+  kept, skipped, sizes, total_bytes = [], [], {}, 0
   for path, label, split in files:
     image = _decode(path)
     if isinstance(image, str):
@@ -202,7 +202,8 @@ def _read(root, image_size, bits, strict):
                        f"{b[0]}x{b[1]} in {pb}); pass an image size (CLI: --image-size HxW) "
                        "to resize and centre-crop them all.")
     kept.append((image, label, split, os.path.relpath(path, root)))
-    if sum(k[0].size for k in kept) > MAX_BYTES:
+    total_bytes += image.size
+    if total_bytes > MAX_BYTES:
       raise ValueError(f"{root!r}: the decoded images exceed {MAX_BYTES:,} bytes; pass a "
                        "smaller --image-size.")
   if not kept:

@@ -6,6 +6,7 @@ import os
 import numpy as np
 
 from tfgen import audio
+from tfgen.data.table import write_csv
 from tfgen.training.grid import image_grid, write_png
 
 #: The file each kind of data is written as.
@@ -54,7 +55,6 @@ def write_samples(path, samples, kind, num_levels=256, sample_rate=8000, columns
   if kind == "table":
     samples = np.asarray(samples)
     names = columns or [f"c{j}" for j in range(samples.shape[-1])]
-    from tfgen.data.table import write_csv
     write_csv(path, samples.reshape(-1, samples.shape[-1]), names)
   elif kind == "image":
     write_png(path, image_grid_of(samples, num_levels))
