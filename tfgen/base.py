@@ -557,3 +557,32 @@ class LikelihoodModel(GenerativeModel):
   def _event_dims(self, x):
     """``D`` for bits/dim: scored dimensions per example of batch ``x``."""
     return float(self.num_dims)
+
+  # -- lossless coding (tfgen.compression) --------------------------------------------
+
+  #: Sample options of the path that codes: the cached step where a family has one.
+  CODING_OPTIONS = {"method": "cached"}
+
+  @property
+  def cannot_code_reason(self):
+    """Why :mod:`tfgen.compression` cannot code this model's data, or None.
+
+    A model codes when its likelihood is a product of discrete conditionals
+    and its sampler draws each position once, through
+    :func:`tfgen.autoregressive.sampling.gumbel_argmax`, with noise laid out
+    like its data (checked again on every run). Families whose likelihood
+    is not such a product say why here."""
+    if self.is_continuous:
+      return "its data are real-valued: a discrete coder needs integer data."
+    if not self.can_sample:
+      return self.cannot_sample_reason
+    return None
+
+  def coding_options(self, x_shape):
+    """The ``sample_encoded`` options that code a batch of shape ``x_shape``:
+    :attr:`CODING_OPTIONS` among the family's ``SAMPLE_OPTIONS``, and
+    ``length`` for sequences."""
+    options = {k: v for k, v in self.CODING_OPTIONS.items() if k in self.SAMPLE_OPTIONS}
+    if self.is_sequence:
+      options["length"] = int(x_shape[1])
+    return options

@@ -5,7 +5,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfgen import _validation
-from tfgen.autoregressive.sampling import gumbel_argmax, gumbel_noise
+from tfgen.autoregressive.sampling import gumbel_argmax, gumbel_noise, put_step
 from tfgen._deprecation import MISSING, deprecated_alias
 from tfgen.base import LikelihoodModel
 from tfgen.family import ModelFamily, SizeOption, int_list
@@ -165,6 +165,13 @@ class MADE(LikelihoodModel):
                         for m in range(self.num_masks)])
     return tf.reduce_logsumexp(members, axis=0) - np.log(self.num_masks)
 
+  @property
+  def cannot_code_reason(self):
+    if self.num_masks > 1:
+      return (f"with num_masks={self.num_masks} its likelihood is a mixture over orderings, "
+              "not one product of conditionals; compress with a num_masks=1 MADE.")
+    return super().cannot_code_reason
+
   def _sample(self, n, seed, temperature, condition):
     """``D`` sequential network passes: with the Gumbel noise fixed by
     ``seed``, pass ``d`` settles the ``d``-th dimension of the ordering."""
@@ -178,11 +185,19 @@ class MADE(LikelihoodModel):
 
   @tf.function(reduce_retracing=True)
   def _sample_fn(self, x, noise, temperature, condition, masks):
+    order = tf.constant(self.order, tf.int32)
+
     def body(step, x):
       params = self._params(x, condition, masks if self.num_masks > 1 else 0)
       logits = (tf.stack([tf.zeros_like(params), params], -1) if self.num_levels == 2
                 else params)
-      return step + 1, gumbel_argmax(logits, noise, temperature)
+      if self.num_masks > 1:   # an ordering per sample: redraw every dimension
+        return step + 1, gumbel_argmax(logits, noise, temperature)
+      # One ordering: draw only its step-th dimension (each position once, so
+      # the sampler also codes; the earlier ones would redraw the same values).
+      d = order[step]
+      value = gumbel_argmax(logits[:, d], noise[:, d], temperature)
+      return step + 1, put_step(x, d, value)
     return tf.while_loop(lambda s, _: s < self.event_size, body, (0, x))[1]
 
   def get_config(self):

@@ -87,6 +87,9 @@ class MultiscalePixelCNN(LikelihoodModel):
     - Reed et al. (2017). Parallel Multiscale Autoregressive Density Estimation. arXiv:1703.03664.
   """
 
+  cannot_code_reason = ("its sampler draws each resolution's groups from noise laid out by "
+                        "level, not like the image, so no coder can follow it.")
+
   def __init__(self, image_shape, num_levels=256, upscalings=None, filters=64, num_layers=4,
                base_filters=64, base_layers=6, num_classes=None, name="multiscale_pixelcnn",
                **kwargs):

@@ -23,7 +23,21 @@ how the logits at ``(i, j, c)`` are computed:
 
 The loops are ``tf.while_loop``s over tensors only (no Python state), so they
 compile with ``tf.function`` and run under XLA.
+
+**Coding** (:mod:`tfgen.compression`). The same samplers drive an entropy
+coder. Inside :func:`coding`, :func:`gumbel_noise` returns, instead of noise,
+int32 *position labels* of shape ``[*shape[:-1], 1]`` (the flat index of each
+position of ``[batch, *event]``), and :func:`gumbel_argmax`, given labels,
+hands the step's logits and labels to the active coder, which returns the
+codes to put there: the data's when encoding, the decoded ones when
+decoding. Labels are integers, so a sampler traces a separate coding
+graph (its float trace is never reused), and encoder and decoder run the
+very same graph: the same numbers reach the coder on both sides. A family
+codes this way when its sampler draws each position once, with noise laid
+out like its data; :mod:`tfgen.compression` checks both on every run.
 """
+
+import contextlib
 
 import numpy as np
 import tensorflow as tf
@@ -74,17 +88,89 @@ class batch_generic:
     return fn(*[args[i] for i in given])
 
 
+_CODERS = []   # the active coder (tfgen.compression drives one at a time, eagerly)
+
+
+@contextlib.contextmanager
+def coding(coder):
+  """Within this context samplers code instead of sampling: ``coder.draw(logits
+  float32 [..., K], labels int32 [...]) → int32 codes [...]`` is called once
+  per step (see the module docstring)."""
+  _CODERS.append(coder)
+  try:
+    yield coder
+  finally:
+    _CODERS.pop()
+
+
+@contextlib.contextmanager
+def coding_part(index, parts):
+  """For a sampler that draws its event in ``parts`` equal parts, one sampler
+  call each (a video, frame by frame): within this context the labels of a
+  part's ``[B, *part]`` draw index the whole ``[B, parts, *part]`` event."""
+  _PARTS.append((index, parts))
+  try:
+    yield
+  finally:
+    _PARTS.pop()
+
+
+_PARTS = []
+
+
+def is_coding():
+  """Whether a :func:`coding` context is active (samplers then skip XLA)."""
+  return bool(_CODERS)
+
+
 def gumbel_noise(shape, seed):
-  """Standard Gumbel noise of ``shape`` from a stateless ``seed`` (int32 ``[2]``)."""
+  """Standard Gumbel noise of ``shape`` from a stateless ``seed`` (int32 ``[2]``);
+  within :func:`coding`, the position labels int32 ``[*shape[:-1], 1]``."""
+  if _CODERS:
+    lead = tf.convert_to_tensor(shape, tf.int32)[:-1]
+    labels = tf.range(tf.reduce_prod(lead))
+    if _PARTS:
+      index, parts = _PARTS[-1]
+      size = tf.reduce_prod(lead[1:])
+      labels = (labels // size * parts + index) * size + labels % size
+    return tf.reshape(labels, tf.concat([lead, [1]], 0))
   u = tf.random.stateless_uniform(shape, seed=seed, minval=1e-7, maxval=1. - 1e-7)
   return -tf.math.log(-tf.math.log(u))
 
 
 def gumbel_argmax(logits, noise, temperature):
   """A draw from ``softmax(logits / temperature)`` given Gumbel ``noise``: int32
-  ``argmax(logits / T + g)`` over the last axis."""
+  ``argmax(logits / T + g)`` over the last axis. Given position labels (int
+  ``noise``, within :func:`coding`), the coder's codes for those positions."""
   logits = tf.cast(logits, tf.float32)
+  if noise.dtype.is_integer:
+    labels = noise[..., 0]
+    codes = tf.numpy_function(_coder_draw, [logits, labels], tf.int32, stateful=True)
+    codes.set_shape(labels.shape)
+    return codes
   return tf.argmax(logits / temperature + noise, axis=-1, output_type=tf.int32)
+
+
+def _coder_draw(logits, labels):
+  if not _CODERS:
+    raise RuntimeError("a coding sampler ran outside tfgen.autoregressive.sampling.coding")
+  return np.asarray(_CODERS[-1].draw(logits, labels), np.int32).reshape(np.shape(labels))
+
+
+class compiled:
+  """A method decorator: ``tf.function(jit_compile=True)``, except within
+  :func:`coding`, where the same method runs as a plain ``tf.function`` (XLA
+  cannot call back into the coder)."""
+
+  def __init__(self, method):
+    self.xla = tf.function(method, reduce_retracing=True, jit_compile=True)
+    self.plain = tf.function(method, reduce_retracing=True)
+
+  def __get__(self, obj, objtype=None):
+    if obj is None:
+      return self
+    xla, plain = self.xla.__get__(obj, objtype), self.plain.__get__(obj, objtype)
+    return lambda *args, **kwargs: (plain if _CODERS else xla)(*args, **kwargs)
 
 
 def put_step(codes, t, values):

@@ -191,7 +191,7 @@ class Transformer(LikelihoodModel):
     fn = self._cached_fn if method == "cached" else self._naive_fn
     return fn(noise, temperature, cond, prime)
 
-  @tf.function(reduce_retracing=True, jit_compile=True)
+  @sampling.compiled
   def _cached_fn(self, noise, temperature, cond, prime):
     n, length = tf.shape(noise)[0], tf.shape(noise)[1]
     cache = self.stack.empty_cache(n, length)

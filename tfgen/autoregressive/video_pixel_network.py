@@ -6,6 +6,7 @@ import tensorflow_probability as tfp
 
 from tfgen import _validation
 from tfgen._keras import keras
+from tfgen.autoregressive import sampling
 from tfgen.autoregressive.pixelcnn import PixelCNN
 from tfgen.base import LikelihoodModel
 from tfgen.family import ModelFamily, SizeOption
@@ -238,7 +239,8 @@ class VideoPixelNetwork(LikelihoodModel):
       if t < given:
         frame = prefix[:, t]
       else:
-        frame = self.decoder.sample_encoded(n, seeds[t], temperature, h, method=method)
+        with sampling.coding_part(t, num_frames):
+          frame = self.decoder.sample_encoded(n, seeds[t], temperature, h, method=method)
       prev = tf.cast(frame, tf.int32)
       frames.append(prev)
     return tf.stack(frames, axis=1)

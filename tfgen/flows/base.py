@@ -72,6 +72,9 @@ class FlowModel(LikelihoodModel):
   _logit = False
   DATA_KINDS = ("image", "table")
   REAL_VALUED = True
+  cannot_code_reason = ("a flow's likelihood is a density over dequantized data, not a "
+                        "product of discrete conditionals; coding it needs bits-back coding "
+                        "(Townsend et al. 2019), which tfgen does not implement.")
   #: Whether the flow's steps can rebuild their inputs cheaply (one pass),
   #: which ``memory_efficient=True`` needs.
   _reversible_steps = True

@@ -75,6 +75,9 @@ class CodePrior(LikelihoodModel):
       VAE-2. arXiv:1906.00446.
   """
 
+  cannot_code_reason = ("its likelihood is over its VQ-VAE's codes, not over the images it "
+                        "returns; a lossless image coder needs a likelihood over the pixels.")
+
   dimension_name = "code"
 
   def __init__(self, vqvae, prior="pixelcnn", bottom_prior=None, num_classes=None, filters=64,

@@ -68,6 +68,9 @@ class TextToImage(LikelihoodModel):
     - Ramesh et al. (2021). Zero-Shot Text-to-Image Generation. arXiv:2102.12092.
   """
 
+  cannot_code_reason = ("its likelihood is over its VQ-VAE's codes, not over the images it "
+                        "returns; a lossless image coder needs a likelihood over the pixels.")
+
   dimension_name = "code"
   uses_labels = True
 
