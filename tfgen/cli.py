@@ -1,4 +1,5 @@
-"""The ``tfgen`` command line: train, sample, evaluate, export, list.
+"""The ``tfgen`` command line: train, sample, evaluate, export, compress,
+decompress, list.
 
 It only calls the public library, and sees every model through the
 ``tfgen.base.LikelihoodModel`` contract: it never asks a model's type.
@@ -323,6 +324,102 @@ def cmd_export(args):
   return 0
 
 
+def _coding_model(path):
+  """``(Keras model, dataset spec, config)`` for ``tfgen compress``: a run's
+  model, or an export's rebuilt around its variables (coding drives the
+  model's cached step from Python, so the served graph alone cannot)."""
+  from tfgen import data, export, runs
+  from tfgen.export.rebuild import keras_model
+  folder = runs.RunFolder(path)
+  if folder.exists():
+    model, _, spec, config = folder.load_model()
+    return model, spec, config
+  if export.version_dir(path) is None:
+    raise UserError(f"{path!r} is neither a tfgen run (RUN/config.json) nor an export "
+                    "(NAME/VERSION/saved_model.pb)")
+  with user_input(path):
+    model, _, meta = keras_model(path)
+    spec = (data.DatasetSpec(meta["data"], "image") if meta["data"].startswith("tfds:")
+            else data.info(meta["data"]))
+  return model, spec, {"window": meta.get("window")}
+
+
+def _write_atomically(path, data, force):
+  if os.path.isdir(path):
+    raise UserError(f"{path!r} is a folder; give a file path")
+  if os.path.exists(path) and not force:
+    raise UserError(f"{path!r} exists; pass --force to overwrite it")
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  tmp = f"{path}.tmp-{os.getpid()}"
+  try:
+    with open(tmp, "wb") as f:
+      f.write(data)
+    os.replace(tmp, path)
+  finally:
+    if os.path.exists(tmp):
+      os.remove(tmp)
+
+
+def cmd_compress(args):
+  import time
+  from tfgen.compression import archive
+  model, spec, config = _coding_model(args.run)
+  out = os.path.abspath(args.out)
+  if any(os.path.abspath(f) == out for f in args.files):
+    raise UserError(f"--out {args.out!r} is one of the inputs")
+  if os.path.exists(out) and not args.force:
+    raise UserError(f"{args.out!r} exists; pass --force to overwrite it")
+  if model.cannot_code_reason:
+    raise UserError(f"{args.run!r}: {model.name} cannot compress: {model.cannot_code_reason}")
+  rate = spec.sample_rate or getattr(model, "sample_rate", None) or 8000
+  start, total = time.time(), [0, 0]
+
+  def progress(path, entry, parts):
+    from tfgen import compression
+    for blob in parts:
+      header = compression.read_header(blob)
+      total[0] += int(np.prod(header["shape"]))
+    total[1] += sum(len(b) for b in parts)
+
+  with user_input():
+    data = archive.compress_files(model, spec.kind, args.files, config=config,
+                                  sample_rate=rate, batch_size=args.batch_size,
+                                  progress=progress)
+  _write_atomically(args.out, data, args.force)
+  seconds = time.time() - start
+  unit = {"image": "pixel", "text": "byte", "audio": "sample"}[spec.kind]
+  print(f"tfgen: compressed {len(args.files)} input(s), {total[0]:,} {unit}s, into "
+        f"{args.out}: {len(data):,} bytes, {8 * len(data) / total[0]:.4f} bits/{unit} "
+        f"in {seconds:.1f} s")
+  if spec.kind == "audio":
+    print(f"tfgen: lossless on the 8-bit mu-law signal at {rate} Hz, not on the original "
+          "16-bit samples: decompress writes 16-bit WAVs of the mu-law signal")
+  return 0
+
+
+def cmd_decompress(args):
+  from tfgen.compression import CompressionError, archive
+  model, _, _ = _coding_model(args.run)
+  try:
+    with open(args.archive, "rb") as f:
+      data = f.read()
+  except OSError as e:
+    raise UserError(f"cannot read {args.archive!r}: {e.strerror}") from None
+  try:
+    files = archive.decompress_files(model, data)
+  except CompressionError as e:
+    raise UserError(f"{args.archive}: {e}") from None
+  targets = [os.path.join(args.to, name) for name, _ in files]
+  clash = [t for t in targets if os.path.exists(t)]
+  if clash and not args.force:
+    raise UserError(f"{clash[0]!r} exists ({len(clash)} of the {len(targets)} files do); "
+                    "pass --force to overwrite")
+  for target, (_, content) in zip(targets, files):   # everything decoded: now write
+    _write_atomically(target, content, True)
+  print(f"tfgen: decompressed {len(files)} file(s) into {args.to}")
+  return 0
+
+
 def _table(rows):
   """Rows of cells as lines, each column as wide as its widest cell."""
   widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
@@ -529,6 +626,27 @@ def parser(argv=None):
   x.add_argument("--force", action="store_true",
                  help="export a run that stopped on a non-finite step or never finished")
   x.set_defaults(func=cmd_export)
+
+  c = sub.add_parser("compress", help="compress files losslessly with a trained model",
+                     description="Code FILES (images: a folder, image files or an IDX file; "
+                                 "text files; WAV files as 8-bit mu-law) with RUN's "
+                                 "likelihood into one archive, OUT.")
+  c.add_argument("run", metavar="RUN_OR_EXPORT")
+  c.add_argument("files", nargs="+", metavar="FILES")
+  c.add_argument("--out", required=True, help="the archive to write")
+  c.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+  c.add_argument("--batch-size", type=_at_most(4096), default=None,
+                 help="examples coded per step (default 64; decoding uses the same)")
+  c.set_defaults(func=cmd_compress)
+
+  d = sub.add_parser("decompress", help="restore the files of a tfgen archive",
+                     description="Decode ARCHIVE with the model that made it and write its "
+                                 "files into --to.")
+  d.add_argument("run", metavar="RUN_OR_EXPORT")
+  d.add_argument("archive", metavar="ARCHIVE")
+  d.add_argument("--to", required=True, help="folder to write the files into")
+  d.add_argument("--force", action="store_true", help="overwrite files that exist")
+  d.set_defaults(func=cmd_decompress)
 
   ls = sub.add_parser("list", help="list the models and datasets",
                       description="List the model families and datasets tfgen knows.")

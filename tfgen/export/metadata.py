@@ -20,6 +20,9 @@ Fields (a JSON object):
   the name of each class index the ``condition`` inputs take, so a REST
   client can find the index of ``"ankle boot"``;
 - ``columns`` (models of tables): the column names of a row.
+- ``config`` (exports since compression): ``model.get_config()``, so the
+  Keras model can be rebuilt around the export's variables
+  (:func:`tfgen.export.rebuild.keras_model`; ``tfgen compress``).
 
 Unknown fields are kept: users may add their own.
 """
@@ -39,7 +42,14 @@ def of_model(model, family_name, data_name, window=None, **extra):
           "uses_labels": bool(getattr(model, "uses_labels", False)
                               or getattr(model, "num_classes", None)),
           "label_encoding": getattr(model, "label_encoding", None),
-          "dimension_name": getattr(model, "dimension_name", None), **extra}
+          "dimension_name": getattr(model, "dimension_name", None),
+          "config": _jsonable(model.get_config()), **extra}
+
+
+def _jsonable(config):
+  """``config`` as plain JSON values (tuples → lists, numpy scalars → numbers)."""
+  return json.loads(json.dumps(config, default=lambda v: v.tolist() if hasattr(v, "tolist")
+                               else str(v)))
 
 
 def dumps(metadata):
