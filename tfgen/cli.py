@@ -362,6 +362,7 @@ def _write_atomically(path, data, force):
 
 def cmd_compress(args):
   import time
+  from tfgen import compression
   from tfgen.compression import archive
   model, spec, config = _coding_model(args.run)
   out = os.path.abspath(args.out)
@@ -372,24 +373,17 @@ def cmd_compress(args):
   if model.cannot_code_reason:
     raise UserError(f"{args.run!r}: {model.name} cannot compress: {model.cannot_code_reason}")
   rate = spec.sample_rate or getattr(model, "sample_rate", None) or 8000
-  start, total = time.time(), [0, 0]
-
-  def progress(path, entry, parts):
-    from tfgen import compression
-    for blob in parts:
-      header = compression.read_header(blob)
-      total[0] += int(np.prod(header["shape"]))
-    total[1] += sum(len(b) for b in parts)
-
+  start = time.time()
   with user_input():
     data = archive.compress_files(model, spec.kind, args.files, config=config,
-                                  sample_rate=rate, batch_size=args.batch_size,
-                                  progress=progress)
+                                  sample_rate=rate, batch_size=args.batch_size)
+  _, blobs, sequences = archive.read_manifest(data)
+  count = sum(compression.num_symbols(b) for b in blobs + ([sequences] if sequences else []))
   _write_atomically(args.out, data, args.force)
   seconds = time.time() - start
   unit = {"image": "pixel", "text": "byte", "audio": "sample"}[spec.kind]
-  print(f"tfgen: compressed {len(args.files)} input(s), {total[0]:,} {unit}s, into "
-        f"{args.out}: {len(data):,} bytes, {8 * len(data) / total[0]:.4f} bits/{unit} "
+  print(f"tfgen: compressed {len(args.files)} input(s), {count:,} {unit}s, into "
+        f"{args.out}: {len(data):,} bytes, {8 * len(data) / count:.4f} bits/{unit} "
         f"in {seconds:.1f} s")
   if spec.kind == "audio":
     print(f"tfgen: lossless on the 8-bit mu-law signal at {rate} Hz, not on the original "

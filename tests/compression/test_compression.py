@@ -151,6 +151,23 @@ def test_sequences_of_any_length_and_the_max_length_bound():
     compression.compress(model, np.zeros((1, model.context_length + 1), np.int32))
 
 
+@pytest.mark.parametrize("name", ["wavenet", "char_rnn", "transformer"])
+def test_sequences_of_different_lengths_code_together(name):
+  model = _build(name)
+  rng = np.random.default_rng(2)
+  seqs = [rng.integers(0, model.num_levels, k).astype(np.int32) for k in (5, 1, 12, 5, 3)]
+  blob = compression.compress(model, seqs, batch_size=2)
+  back = compression.decompress(model, blob)
+  assert len(back) == 5 and all(np.array_equal(a, b) for a, b in zip(back, seqs))
+  assert compression.num_symbols(blob) == 26
+  bits = sum(_bits(model, s[None]) for s in seqs)     # padding is never coded
+  assert compression.read_header(blob)["ideal_bits"] == pytest.approx(bits, rel=1e-4)
+  with pytest.raises(ValueError, match="empty"):
+    compression.compress(model, [seqs[0], seqs[0][:0]])
+  with pytest.raises(ValueError, match="empty list"):
+    compression.compress(model, [])
+
+
 @pytest.fixture(scope="module")
 def coded():
   model = _build("pixelcnn")

@@ -47,7 +47,7 @@ def test_fresh_processes_agree_and_cost_the_model_bits(tmp_path, fmnist_availabl
   blob = compression.compress(model, x, batch_size=5)
   assert np.array_equal(compression.decompress(model, blob), x)
   from tfgen.compression import archive
-  entries, blobs = archive.read_manifest((tmp_path / "a.tfga").read_bytes())
+  _, blobs, _ = archive.read_manifest((tmp_path / "a.tfga").read_bytes())
   assert blobs[0] == compression.compress(model, x)          # the CLI's, made elsewhere
 
   bits = -float(np.sum(model.log_prob(x).numpy())) / np.log(2)

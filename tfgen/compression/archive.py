@@ -16,11 +16,12 @@ The model's data kind decides what a file means:
   the 16-bit original: a WAV comes back as 16-bit PCM of the μ-law decoded
   signal, and compressing that file again gives the same codes.
 
-Sequences are cut into rows of the model's window (a Transformer's context),
-coded as one batch; the shorter last row of a file is its own blob.
+Sequences are cut into rows of the model's window (a Transformer's context,
+else the training window), and the rows of every file are coded together
+in one blob (batched across files; each file's last row is shorter).
 
 Archive layout: ``b"TFGA" | format u16 | manifest length u32 | manifest (JSON)
-| blobs | CRC-32``; each blob is a :mod:`tfgen.compression` blob with its own
+| image blobs | the sequences' blob | CRC-32``; each blob is a :mod:`tfgen.compression` blob with its own
 header, fingerprint and CRCs.
 """
 
@@ -93,19 +94,8 @@ def _idx_entry(path, shape):
 
 
 def _rows(codes, length):
-  """``codes`` as full rows ``[N, length]`` and the rest (possibly empty)."""
-  full = len(codes) // length * length
-  return codes[:full].reshape(-1, length), codes[full:]
-
-
-def _sequence(model, codes, length, batch_size):
-  rows, rest = _rows(np.asarray(codes, np.int32), length)
-  blobs = []
-  if len(rows):
-    blobs.append(compression.compress(model, rows, batch_size=batch_size))
-  if len(rest):
-    blobs.append(compression.compress(model, rest[None], batch_size=batch_size))
-  return blobs
+  """``codes`` cut into rows of ``length``, the last one shorter."""
+  return [codes[i:i + length] for i in range(0, len(codes), length)]
 
 
 def window(model, config):
@@ -123,12 +113,15 @@ def _unique(name, names):
   return name
 
 
-def compress_files(model, kind, paths, *, config=None, sample_rate=None, batch_size=None,
-                   progress=None):
-  """The archive bytes of ``paths`` coded with ``model`` (data of ``kind``)."""
+def compress_files(model, kind, paths, *, config=None, sample_rate=None, batch_size=None):
+  """The archive bytes of ``paths`` coded with ``model`` (data of ``kind``).
+
+  Images of one input (a folder, a file, an IDX file) are one blob; the rows
+  of every text or WAV file are one blob together (batched across files).
+  """
   _check_kind(kind)
   config = config or {}
-  entries, blobs, names = [], [], set()
+  entries, blobs, names, rows = [], [], set(), []
   for path in paths:
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -138,7 +131,6 @@ def compress_files(model, kind, paths, *, config=None, sample_rate=None, batch_s
       if os.path.isfile(path) and _is_idx(path):
         entry, images = _idx_entry(path, shape)
         _unique(entry["name"], names)
-        parts = [compression.compress(model, images, batch_size=batch_size)]
       else:
         files = _image_files(path)
         base = os.path.dirname(os.path.abspath(path)) if os.path.isdir(path) else None
@@ -146,35 +138,37 @@ def compress_files(model, kind, paths, *, config=None, sample_rate=None, batch_s
         rel = [_unique(os.path.splitext(r)[0] + ".png", names) for r in rel]
         images = np.stack([_read_image(f, shape) for f in files])
         entry = {"kind": "images", "names": rel}
-        parts = [compression.compress(model, images, batch_size=batch_size)]
+      blobs.append(compression.compress(model, images, batch_size=batch_size))
+      entry["blobs"] = [len(blobs[-1])]
     elif os.path.isdir(path):
       raise ValueError(f"{path!r} is a folder; pass its {kind} files.")
-    elif kind == "text":
-      with open(path, "rb") as f:
-        data = f.read()
-      if not data:
-        raise ValueError(f"{path!r} is empty.")
-      entry = {"kind": "text", "name": _unique(os.path.basename(path), names)}
-      parts = _sequence(model, np.frombuffer(data, np.uint8), window(model, config), batch_size)
     else:
-      samples, rate = audio.read_wav(path)
-      samples = audio.resample(samples.numpy(), rate, sample_rate)
-      codes = audio.mu_law_encode(np.clip(samples, -1., 1.), model.num_levels).numpy()
-      entry = {"kind": "wav", "name": _unique(os.path.basename(path), names),
-               "rate": int(sample_rate), "input_rate": int(rate)}
-      parts = _sequence(model, codes, window(model, config), batch_size)
-    entry["blobs"] = [len(b) for b in parts]
+      if kind == "text":
+        with open(path, "rb") as f:
+          codes = np.frombuffer(f.read(), np.uint8)
+        entry = {"kind": "text", "name": _unique(os.path.basename(path), names)}
+      else:
+        samples, rate = audio.read_wav(path)
+        samples = audio.resample(samples.numpy(), rate, sample_rate)
+        codes = audio.mu_law_encode(np.clip(samples, -1., 1.), model.num_levels).numpy()
+        entry = {"kind": "wav", "name": _unique(os.path.basename(path), names),
+                 "rate": int(sample_rate), "input_rate": int(rate)}
+      if not len(codes):
+        raise ValueError(f"{path!r} is empty.")
+      cut = _rows(np.asarray(codes, np.int32), window(model, config))
+      entry["rows"] = len(cut)
+      rows += cut
     entries.append(entry)
-    blobs += parts
-    if progress:
-      progress(path, entry, parts)
-  manifest = json.dumps({"entries": entries}, sort_keys=True).encode("utf-8")
+  if rows:
+    blobs.append(compression.compress(model, rows, batch_size=batch_size))
+  manifest = json.dumps({"entries": entries, "sequence_blob": bool(rows)},
+                        sort_keys=True).encode("utf-8")
   body = _FIXED.pack(MAGIC, FORMAT, len(manifest)) + manifest + b"".join(blobs)
   return body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
 
 
 def read_manifest(archive):
-  """``(entries, blobs)`` of archive bytes; :class:`CompressionError` if it is
+  """``(entries, image blobs, the sequences' blob or b"")`` of archive bytes; :class:`CompressionError` if it is
   not a tfgen archive, or is truncated or corrupted."""
   if len(archive) < _FIXED.size + 4 or archive[:4] != MAGIC:
     raise CompressionError(f"not a tfgen archive (its first bytes are not {MAGIC!r}).")
@@ -187,17 +181,19 @@ def read_manifest(archive):
     raise CompressionError("the archive is truncated or corrupted (its CRC-32 does not "
                            "match).")
   try:
-    entries = json.loads(archive[_FIXED.size:_FIXED.size + size].decode("utf-8"))["entries"]
-    sizes = [int(s) for e in entries for s in e["blobs"]]
-  except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+    manifest = json.loads(archive[_FIXED.size:_FIXED.size + size].decode("utf-8"))
+    entries = manifest["entries"]
+    sizes = [int(s) for e in entries for s in e.get("blobs", [])]
+  except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
     raise CompressionError("the archive's manifest is corrupted.") from None
   offset, blobs = _FIXED.size + size, []
   for s in sizes:
     blobs.append(archive[offset:offset + s])
     offset += s
-  if offset != len(archive) - 4:
+  sequences = archive[offset:len(archive) - 4] if manifest.get("sequence_blob") else b""
+  if not sequences and offset != len(archive) - 4:
     raise CompressionError("the archive's manifest does not match its length.")
-  return entries, blobs
+  return entries, blobs, sequences
 
 
 def _safe(name):
@@ -210,28 +206,34 @@ def _safe(name):
 def decompress_files(model, archive):
   """``[(relative path, bytes)]``: every file of the archive, decoded in
   memory (nothing is written here)."""
-  entries, blobs = read_manifest(archive)
+  entries, blobs, sequences = read_manifest(archive)
+  rows = iter(compression.decompress(model, sequences) if sequences else [])
   out, blob = [], iter(blobs)
-  for entry in entries:
-    parts = [compression.decompress(model, next(blob)) for _ in entry["blobs"]]
-    kind = entry.get("kind")
-    if kind == "images":
-      images = parts[0]
-      if len(entry["names"]) != len(images):
-        raise CompressionError("the archive's manifest is corrupted.")
-      for name, image in zip(entry["names"], images):
-        out.append((_safe(name), tf.io.encode_png(image.astype(np.uint8)).numpy()))
-    elif kind == "idx":
-      out.append((_safe(entry["name"]), bytes.fromhex(entry["header"])
-                  + parts[0].astype(np.uint8).tobytes()))
-    elif kind in ("text", "wav"):
-      codes = np.concatenate([p.reshape(-1) for p in parts])
-      if kind == "text":
-        out.append((_safe(entry["name"]), codes.astype(np.uint8).tobytes()))
+  try:
+    for entry in entries:
+      kind = entry.get("kind")
+      if kind == "images":
+        images = compression.decompress(model, next(blob))
+        if len(entry["names"]) != len(images):
+          raise CompressionError("the archive's manifest is corrupted.")
+        for name, image in zip(entry["names"], images):
+          out.append((_safe(name), tf.io.encode_png(image.astype(np.uint8)).numpy()))
+      elif kind == "idx":
+        images = compression.decompress(model, next(blob))
+        out.append((_safe(entry["name"]), bytes.fromhex(entry["header"])
+                    + images.astype(np.uint8).tobytes()))
+      elif kind in ("text", "wav"):
+        codes = np.concatenate([next(rows) for _ in range(int(entry["rows"]))])
+        if kind == "text":
+          out.append((_safe(entry["name"]), codes.astype(np.uint8).tobytes()))
+        else:
+          samples = audio.mu_law_decode(codes, model.num_levels).numpy()
+          wav = tf.audio.encode_wav(np.clip(samples, -1., 1.)[:, None], entry["rate"]).numpy()
+          out.append((_safe(entry["name"]), wav))
       else:
-        samples = audio.mu_law_decode(codes, model.num_levels).numpy()
-        wav = tf.audio.encode_wav(np.clip(samples, -1., 1.)[:, None], entry["rate"]).numpy()
-        out.append((_safe(entry["name"]), wav))
-    else:
-      raise CompressionError(f"the archive holds an entry of unknown kind {kind!r}.")
+        raise CompressionError(f"the archive holds an entry of unknown kind {kind!r}.")
+  except (StopIteration, KeyError, TypeError, ValueError) as e:
+    if isinstance(e, CompressionError):
+      raise
+    raise CompressionError("the archive's manifest is corrupted.") from None
   return out

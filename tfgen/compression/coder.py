@@ -16,6 +16,8 @@ A range coder (a queue) codes symbols in the order they are decoded, so
 one pass serves both sides: no reversal as with ANS.
 """
 
+import time
+
 import constriction
 import numpy as np
 
@@ -34,36 +36,45 @@ def probabilities(logits):
 class StepCoder:
   """Codes the positions of a padded batch as a sampler draws them.
 
+  Each batch (:meth:`start`) names its data rows and their lengths; the
+  positions beyond them pad the batch to its fixed shape, draw 0 and are not
+  coded.
+
   Args:
-    dims: positions per example, ``D``.
-    real_rows: the first ``real_rows`` rows of each batch are data; the rest
-      pad the batch to its fixed size and are not coded (they draw 0).
     encoder: a ``constriction`` ``RangeEncoder`` (encoding) or ``None``.
     decoder: a ``RangeDecoder`` (decoding) or ``None``.
   """
 
-  def __init__(self, dims, *, encoder=None, decoder=None):
+  def __init__(self, *, encoder=None, decoder=None):
     if (encoder is None) == (decoder is None):
       raise ValueError("pass exactly one of `encoder` and `decoder`.")
-    self.dims = dims
     self.encoder, self.decoder = encoder, decoder
     self.ideal_bits = 0.0     # Σ −log₂ p(symbol) under the unquantized probabilities
+    self.coder_seconds = 0.0  # time in here (probabilities and the range coder)
     self.error = None
 
-  def start(self, x_flat, real_rows):
-    """A new batch: ``x_flat`` int ``[B, D]`` (zeros when decoding)."""
-    self.x = np.asarray(x_flat, np.int64).reshape(-1)
+  def start(self, x_flat, real_rows, lengths=None):
+    """A new batch: ``x_flat`` int ``[B, D]`` (zeros when decoding); the first
+    ``real_rows`` rows are data, and row ``b`` holds ``lengths[b]`` positions
+    (default all ``D``): the rest pad it and are not coded."""
+    x_flat = np.asarray(x_flat, np.int64)
+    self.dims = x_flat.shape[1]
+    self.x = x_flat.reshape(-1)
     self.real_rows = real_rows
+    self.lengths = np.full(real_rows, self.dims) if lengths is None else np.asarray(lengths)
     self.counts = np.zeros(self.x.size, np.int32)
 
   def draw(self, logits, labels):
     """The codes at ``labels`` (see the module docstring). After an error the
     rest of the run draws zeros, and the driver raises ``self.error``."""
     if self.error is None:
+      start = time.perf_counter()
       try:
         return self._draw(logits, labels)
       except Exception as e:  # noqa: BLE001 - raised by the driver, outside TF
         self.error = e
+      finally:
+        self.coder_seconds += time.perf_counter() - start
     return np.zeros(np.shape(labels), np.int32)
 
   def _draw(self, logits, labels):
@@ -73,7 +84,9 @@ class StepCoder:
       raise CodingLayoutError(f"a draw named position {flat.max()}, outside the batch of "
                               f"{self.x.size} positions")
     np.add.at(self.counts, flat, 1)
-    real = flat // self.dims < self.real_rows
+    row = flat // self.dims
+    real = row < self.real_rows
+    real[real] = flat[real] % self.dims < self.lengths[row[real]]
     values = np.zeros(flat.size, np.int64)
     if real.any():
       p = probabilities(logits[real])
