@@ -17,6 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results.json")
 README = os.path.join(os.path.dirname(HERE), "README.md")
 START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
+CSTART, CEND = "<!-- bench:compression:start -->", "<!-- bench:compression:end -->"
 
 
 def _pixelcnn(r):
@@ -394,6 +395,53 @@ def _conditional_samples(r):
            "chance 10%", "", "`bench/conditional_samples.py`", r)]
 
 
+_PARTS = {"fashion": ("Fashion-MNIST test images", "shipped Gated PixelCNN", "pixel"),
+          "fortunes": ("fortunes test files", "CharRNN (GRU) trained %(train_minutes)g min",
+                       "byte"),
+          "speech": ("Asterisk speech test clips, 8-bit mu-law", "shipped WaveNet", "sample")}
+
+
+def _compression(r):
+  rows = []
+  for key, (data, model, unit) in _PARTS.items():
+    if key not in r:
+      continue
+    m = r[key]
+    best = min(m["tools"].items(), key=lambda kv: kv[1])
+    speed = ("decode %.1f images/s" % m["images_per_second"]["decode"] if key == "fashion"
+             else "decode %.1f kB/s" % m["kilobytes_per_second"]["decode"] if key == "fortunes"
+             else "decode at %.1f× real time" % m["real_time_factor"]["decode"])
+    rows.append(("Lossless compression: %s through the %s" % (data, model % m),
+                 "%.4f bits/%s, %.5f× the model's %.4f (%s; %.0f%% of it in the coder)" % (
+                     m["bits_per_symbol"], unit, m["size_over_model_bits"],
+                     m["model_bits_per_symbol"], speed, 100 * m["decode_coder_share"]),
+                 "best standard tool: %s %.4f" % (best[0], 8 * best[1] / m["symbols"]),
+                 "%s (target ≤ 1.01× the model's bits)%s" % (
+                     "met" if m["size_over_model_bits"] <= 1.01 else "missed",
+                     "" if m["decoded_exactly"] else "; DECODE MISMATCH"),
+                 "`bench/compression.py`", r))
+  return rows
+
+
+def compression_table(r):
+  """Bits per symbol of tfgen's archives against the standard tools, one column per data set."""
+  parts = [k for k in _PARTS if k in r]
+  tools = []
+  for k in parts:
+    tools += [t for t in r[k]["tools"] if t not in tools]
+  head = ["| | " + " | ".join("%s (bits/%s)" % (_PARTS[k][0], _PARTS[k][2]) for k in parts)
+          + " |", "|---" * (len(parts) + 1) + "|"]
+  lines = ["| tfgen (%s) | " % ", ".join(_PARTS[k][1] % r[k] for k in parts)
+           + " | ".join("**%.3f**" % r[k]["bits_per_symbol"] for k in parts) + " |",
+           "| the model's own −log₂ p | " + " | ".join(
+               "%.3f" % r[k]["model_bits_per_symbol"] for k in parts) + " |"]
+  for t in tools:
+    lines.append("| %s | " % t + " | ".join(
+        "%.3f" % (8 * r[k]["tools"][t] / r[k]["symbols"]) if t in r[k]["tools"] else "—"
+        for k in parts) + " |")
+  return "\n".join(head + lines) + "\n"
+
+
 RENDERERS = {"training_throughput": _throughput, "training_throughput_jit": _throughput,
              "training_throughput_avx2": _throughput, "step_profile": _step_profile,
              "step_profile_avx2": _step_profile,
@@ -403,7 +451,8 @@ RENDERERS = {"training_throughput": _throughput, "training_throughput_jit": _thr
              "vqvae": _vqvae, "autoregressive_flows": _autoregressive_flows,
              "parallel_and_video": _parallel_and_video, "stock_optimizer": _stock_optimizer,
              "first_step": _first_step, "distribution_overhead": _distribution_overhead,
-             "icons": _icons, "conditional_samples": _conditional_samples}
+             "icons": _icons, "conditional_samples": _conditional_samples,
+             "compression": _compression}
 
 
 def describe_machine(m):
@@ -440,7 +489,12 @@ def update_readme(readme_text, results):
   pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
   if not pattern.search(readme_text):
     raise ValueError(f"README has no {START} ... {END} section")
-  return pattern.sub(lambda _: section(results), readme_text)
+  text = pattern.sub(lambda _: section(results), readme_text)
+  compression = re.compile(re.escape(CSTART) + ".*?" + re.escape(CEND), re.S)
+  if "compression" in results and compression.search(text):
+    text = compression.sub(lambda _: f"{CSTART}\n{compression_table(results['compression'])}"
+                           f"{CEND}", text)
+  return text
 
 
 def main(argv=None):

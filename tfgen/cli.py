@@ -372,6 +372,10 @@ def cmd_compress(args):
     raise UserError(f"{args.out!r} exists; pass --force to overwrite it")
   if model.cannot_code_reason:
     raise UserError(f"{args.run!r}: {model.name} cannot compress: {model.cannot_code_reason}")
+  if model.condition_spec is not None:
+    raise UserError(f"{args.run!r} is conditional: files carry no condition, so `tfgen "
+                    "compress` takes unconditional models (in Python, "
+                    "tfgen.compression.compress(model, x, condition) codes with one)")
   rate = spec.sample_rate or getattr(model, "sample_rate", None) or 8000
   start = time.time()
   with user_input():

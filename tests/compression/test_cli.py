@@ -118,6 +118,10 @@ def test_images_from_folders_and_idx_files(tmp_path, capsys):
                         capsys)
     assert code == 2 and message in err, err
   assert not os.path.exists("x.tfga")
+  # A flow (the shipped Glow, rebuilt from its export) says why it cannot.
+  glow = os.path.join(os.path.dirname(__file__), "..", "..", "saved_models", "fashion_mnist_glow")
+  code, _, err = _run(["compress", glow, idx, "--out", "x.tfga"], capsys)
+  assert code == 2 and "bits-back" in err and not os.path.exists("x.tfga")
 
 
 def _bmp(image):

@@ -78,14 +78,15 @@ def _check_data(model, x):
   """``(rows int64 [N, D_max], lengths or None, x as the model's dtype)``.
 
   ``x`` is an array ``[N, *event_shape]``, or, for a sequence model, a list
-  of 1-D sequences of any lengths (``lengths`` then records them)."""
+  of 1-D sequences of any lengths (``lengths`` then records them). A
+  sequence longer than the family samples (a Transformer's context) is
+  refused by its sampler, with the family's message."""
   event = list(model.event_shape)
   if model.is_sequence and isinstance(x, (list, tuple)):
     if not x:
       raise ValueError("`x` is an empty list of sequences.")
     seqs = [_check_array(model, s, event[1:] if len(event) > 1 else [None]) for s in x]
     lengths = np.array([len(s) for s in seqs], np.int64)
-    model.check_window(int(lengths.max()))   # the family's bound (a Transformer's context)
     rows = np.zeros((len(seqs), int(lengths.max())), np.int64)
     for i, q in enumerate(seqs):
       rows[i, :len(q)] = q
@@ -99,8 +100,6 @@ def _check_data(model, x):
     raise ValueError(f"`x` is empty (shape {list(x.shape)}).")
   _check_array(model, x[0] if x.ndim == len(event) + 1 else x, event)  # shape: one example
   x = _check_array(model, x, [None] + event)
-  if model.is_sequence:
-    model.check_window(x.shape[1])
   return x.reshape(x.shape[0], -1).astype(np.int64), None, x.astype(model.data_dtype.name)
 
 
