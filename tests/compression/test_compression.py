@@ -216,6 +216,17 @@ def test_truncated_corrupted_and_foreign_blobs_are_refused(coded):
     compression.decompress(model, _recrc(bytes(future)))
 
 
+def test_a_crafted_header_cannot_make_the_decoder_allocate_without_bound(coded):
+  model, _, blob = coded
+  header, words = container.unpack(blob)
+  huge = container.pack(dict(header, shape=[1 << 40, 4, 4, 1]), words)
+  with pytest.raises(compression.CompressionError, match="more than"):
+    compression.decompress(model, huge)
+  for bad in ({"shape": [4, 4, 4]}, {"batch_size": 0}, {"shape": "x"}, {"fingerprint": None}):
+    with pytest.raises(compression.CompressionError):
+      compression.decompress(model, container.pack(dict(header, **bad), words))
+
+
 def test_a_payload_that_decodes_wrongly_fails_its_data_crc(coded):
   """A blob whose CRC was recomputed after a payload change (so only the data
   CRC can tell) never returns wrong data."""

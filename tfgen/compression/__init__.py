@@ -43,6 +43,9 @@ __all__ = ["compress", "decompress", "read_header", "num_symbols", "CompressionE
 #: Examples coded per step: the decoder uses the encoder's batch size.
 DEFAULT_BATCH = 64
 _MAX_LABELS = 1 << 24   # position labels index the batch in int32 and stay exact
+#: Most symbols one blob holds (a bound on what a crafted header can make the
+#: decoder allocate); compress refuses more.
+MAX_SYMBOLS = 1 << 28
 
 
 def _check_model(model):
@@ -206,6 +209,9 @@ def compress(model, x, condition=None, *, batch_size=None, stats=None):
       raise ValueError(f"`condition` must have one row per example ({n}), got "
                        f"shape {list(condition.shape)}.")
     model._encode_condition(condition, n)   # validates values, with the model's message
+  if rows.size > MAX_SYMBOLS:
+    raise ValueError(f"`x` holds {rows.size:,} symbols (padded), more than MAX_SYMBOLS="
+                     f"{MAX_SYMBOLS:,}; compress it in parts.")
   batch = _batch_size(model, batch_size, n, rows.shape[1])
   encoder = constriction.stream.queue.RangeEncoder()
   coder = StepCoder(encoder=encoder)
@@ -259,6 +265,9 @@ def decompress(model, blob, *, with_condition=False, stats=None):
     crc = int(header["data_crc32"])
     if len(shape) != len(model.event_shape) + 1 or min(shape) < 1 or batch < 1:
       raise ValueError(shape)
+    if int(np.prod(shape, dtype=np.float64)) > MAX_SYMBOLS:
+      raise CompressionError(f"the blob claims data of shape {shape}, more than "
+                             f"{MAX_SYMBOLS:,} symbols: it is not a blob tfgen wrote.")
   except (KeyError, TypeError, ValueError) as e:
     if isinstance(e, CompressionError):
       raise
