@@ -132,7 +132,7 @@ def cmd_train(args):
       resume=args.resume, overwrite=args.overwrite, export=not args.no_export,
       verbose=args.verbose, log=lambda line: print(line, flush=True), columns=args.columns,
       image_size=args.image_size, bits=args.bits, strict=args.strict,
-      conditional=args.conditional)
+      conditional=args.conditional, init=args.init)
   return 0 if run.finished else 1
 
 
@@ -535,6 +535,9 @@ def parser(argv=None):
                       "take num_classes); sample it with `tfgen sample --condition`")
   t.add_argument("--strict", action="store_true",
                  help="--data images: refuse an unreadable image instead of skipping it")
+  t.add_argument("--init", metavar="RUN_OR_EXPORT",
+                 help="fine-tune: start from this run's or export's model and weights "
+                      "(e.g. saved_models/fashion_mnist_glow); its data by default")
   t.add_argument("--epochs", type=_positive_int, default=3, help="default: 3")
   t.add_argument("--steps-per-epoch", type=_positive_int, default=200, help="default: 200")
   t.add_argument("--max-minutes", type=_positive_float,

@@ -311,7 +311,7 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
               window=None, mixed_precision=None, max_minutes=None, validation_steps=4,
               sizes=None, stages=None, resume=False, overwrite=False, export=True, verbose=1,
               log=print, warn=_stderr, columns=None, image_size=None, bits=8, strict=False,
-              conditional=False):
+              conditional=False, init=None):
   """Trains family ``model`` into run folder ``out``, as ``tfgen train`` does.
 
   Everything given is checked before the folder is touched. The run writes
@@ -340,6 +340,9 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
     mixed_precision: ``'float16'`` or ``'bfloat16'`` (the global Keras policy
       is set for the run and restored after it).
     max_minutes: a wall-clock budget (refused under a multi-worker strategy).
+    init: a run or an export (``saved_models/NAME``) of this family to start
+      from: its architecture and weights are fine-tuned on ``data`` (no
+      ``sizes``; ``conditional`` as the model was trained).
     log, warn: where progress lines and warnings go.
 
   Returns:
@@ -364,6 +367,24 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
                     "start over")
   with user_input():
     family = models.family(model)
+  start_from = None
+  if init is not None:
+    if resume:
+      raise UserError("--init starts a new run; --resume continues one from its own weights")
+    if sizes or stages:
+      raise UserError("--init takes the architecture of the model it starts from: drop the "
+                      "size flags")
+    from tfgen.zoo import data_of, load
+    with user_input(f"--init {os.fspath(init)}"):
+      start_from = load(init)
+      data = data or data_of(init)     # by default, the data it was trained on
+    if type(start_from) is not family.model:
+      raise UserError(f"--init {os.fspath(init)} is a {type(start_from).__name__}, not a "
+                      f"{family.name} ({family.model.__name__})")
+    if bool(conditional) != (getattr(start_from, "num_classes", None) is not None):
+      raise UserError(f"--init {os.fspath(init)} is " + (
+          "class-conditional: pass --conditional" if not conditional else
+          "unconditional: drop --conditional"))
   stage_models = {}
   if resume:
     previous = _previous_config(folder, family, sizes, data, stages)
@@ -385,7 +406,16 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
     if static is not None and static.needs_data_dir and not config["data_dir"]:
       raise UserError(f"Dataset {config['data']!r} needs --data-dir: {static.source}")
     spec = datasets.info(config["data"], config["data_dir"], **source_options(config))
-  if config.get("conditional") and previous is None:
+  if start_from is not None:
+    config["init"] = os.fspath(init)
+    shape = getattr(spec, "shape", None)
+    if spec.kind == "image" and shape and tuple(start_from.event_shape) != tuple(shape):
+      raise UserError(f"--init {os.fspath(init)} models {list(start_from.event_shape)} images; "
+                      f"{config['data']!r} holds {list(shape)}")
+    if spec.num_levels != start_from.num_levels:
+      raise UserError(f"--init {os.fspath(init)} models {start_from.num_levels} levels; "
+                      f"{config['data']!r} holds {spec.num_levels}")
+  if config.get("conditional") and previous is None and start_from is None:
     sizes["num_classes"] = _classes(family, spec)
     config["class_names"] = list(spec.class_names or map(str, range(spec.num_classes)))
   if spec.skipped:
@@ -403,8 +433,14 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
       raise UserError("--max-minutes reads one process's clock; workers of a multiworker run "
                       "could stop on different steps (use --epochs / --steps-per-epoch)")
     with strategy_obj.scope(), user_input():
-      built = (family.from_config(previous["model_config"]) if previous is not None
-               else family.build(spec, sizes, stage_models))
+      if previous is not None:
+        built = family.from_config(previous["model_config"])
+      elif start_from is not None:
+        built = family.from_config(start_from.get_config())
+        for target, value in zip(built.variables, start_from.variables):
+          target.assign(value)
+      else:
+        built = family.build(spec, sizes, stage_models)
       built.compile(default_optimizer(config["lr"]))
     # After the build, so a model that refuses mixed precision only errs.
     slow = config.get("mixed_precision") == "bfloat16" and precision.slow_bfloat16_reason()
