@@ -74,8 +74,6 @@ def mnist_dir(tmp_path):
     (["train", "text_to_image", "--vqvae", "/nonexistent/run"], "No tfgen run"),
     (["train", "glow", "--vqvae", "runs/x"], "--vqvae does not apply to glow"),
     (["train", "vqvae", "--code-dim", "0"], "--code-dim: sizes must be positive"),
-    (["train", "made", "--mixed-precision", "bfloat16"],
-     "MADE does not support the mixed-precision policy 'mixed_bfloat16'"),
 ])
 def test_bad_usage_is_one_line_and_exit_2(argv, message, capsys):
   code, _, err = _run(argv, capsys)

@@ -102,10 +102,3 @@ def test_wavenet_bfloat16_fit_learns(policy):
   codes = np.stack([(t * k) % 16 for k in (1, 3, 5, 7)] * 4).astype(np.int32)  # periodic
   bpd = model.fit(codes, batch_size=8, epochs=10, verbose=0).history["bits_per_dim"]
   assert np.all(np.isfinite(bpd)) and bpd[-1] < bpd[0] - 0.15, bpd
-
-
-def test_made_refuses_mixed_precision_clearly(policy):
-  policy("mixed_bfloat16")
-  with pytest.raises(ValueError, match="MADE does not support the mixed-precision policy "
-                                       "'mixed_bfloat16'"):
-    MADE(4)

@@ -117,7 +117,7 @@ class CharRNN(LikelihoodModel):
   def _initial_states(self, condition, batch):
     """Per layer, the list of initial state tensors ``[B, units]``."""
     if condition is None:
-      zeros = tf.zeros(tf.stack([batch, self.units]))
+      zeros = tf.zeros(tf.stack([batch, self.units]), self.rnns[0].compute_dtype)
       return [[zeros] * self._states_per_layer for _ in range(self.num_layers)]
     return [tf.split(proj(condition), self._states_per_layer, axis=-1) for proj in self.initial]
 

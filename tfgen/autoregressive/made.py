@@ -57,7 +57,6 @@ class MADE(LikelihoodModel):
   def __init__(self, event_size, hidden_units=(512,), num_levels=2,
                input_order="left-to-right", num_classes=None, condition_shape=None, seed=None,
                num_masks=1, name="made", conditional_size=MISSING, **kwargs):
-    _validation.full_precision("MADE")
     old = MISSING if conditional_size in (MISSING, None) else (conditional_size,)
     condition_shape = deprecated_alias(condition_shape, old, "conditional_size",
                                        "condition_shape", "MADE")
@@ -91,7 +90,10 @@ class MADE(LikelihoodModel):
           params=1 if self.num_levels == 2 else self.num_levels, event_shape=[self.event_size],
           hidden_units=self.hidden_units, input_order=degrees, activation="relu",
           conditional=self.condition_size is not None,
-          conditional_event_shape=None if self.condition_size is None else [self.condition_size])
+          conditional_event_shape=None if self.condition_size is None else [self.condition_size],
+          # TFP builds its masked Dense layers in the network's own dtype: under
+          # a mixed-precision policy this network still computes in float32.
+          dtype="float32")
     self._params(tf.zeros([1, self.event_size], tf.int32),
                  None if self.condition_size is None else tf.zeros([1, self.condition_size]))
     self.built = True

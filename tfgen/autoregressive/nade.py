@@ -50,7 +50,6 @@ class NADE(LikelihoodModel):
 
   def __init__(self, event_size, hidden_units=500, num_levels=2, num_classes=None,
                condition_shape=None, name="nade", **kwargs):
-    _validation.full_precision("NADE")
     super().__init__(name=name, **kwargs)
     self.event_shape = _validation.event_shape(event_size)
     self.event_size = int(np.prod(self.event_shape))

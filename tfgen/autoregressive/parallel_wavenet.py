@@ -125,7 +125,6 @@ class ParallelWaveNet(GenerativeModel):
 
   def __init__(self, teacher, flow_layers=(10, 10, 10, 30), channels=64, power_weight=1.0,
                frame_length=256, name="parallel_wavenet", **kwargs):
-    _validation.full_precision("ParallelWaveNet")
     super().__init__(name=name, **kwargs)
     self.teacher = _as_wavenet(teacher)
     self.teacher.trainable = False
@@ -199,7 +198,9 @@ class ParallelWaveNet(GenerativeModel):
     x = tf.convert_to_tensor(z, tf.float32)
     shift, log_scale = tf.zeros_like(x), tf.zeros_like(x)
     for flow in self.flows:
-      mu, log_s = flow(x, condition)
+      # Each flow's network may compute in 16 bits (a mixed-precision policy);
+      # the affine composition and its log-scales stay float32.
+      mu, log_s = (tf.cast(t, tf.float32) for t in flow(x, condition))
       s = tf.exp(log_s)
       x, shift, log_scale = x * s + mu, shift * s + mu, log_scale + log_s
     return x, shift, log_scale
@@ -209,8 +210,19 @@ class ParallelWaveNet(GenerativeModel):
     if seed is None:
       u = tf.random.uniform(shape, 1e-6, 1. - 1e-6)
     else:
-      u = tf.random.stateless_uniform(shape, seed, 1e-6, 1. - 1e-6)
+      u = tf.random.stateless_uniform(shape, seed, 1e-6, 1. - 1e-6, alg="philox")
     return temperature * (tf.math.log(u) - tf.math.log1p(-u))
+
+  def _step_seed(self):
+    """The training noise's seed: the optimizer step and the replica. Drawn
+    with Philox, so a step's noise is the same with and without XLA (whose
+    default generator differs from TensorFlow's kernels) and on resume."""
+    optimizer = getattr(self, "optimizer", None)
+    step = optimizer.iterations if optimizer is not None else tf.constant(0, tf.int64)
+    ctx = tf.distribute.get_replica_context()
+    replica = 0 if ctx is None else ctx.replica_id_in_sync_group
+    return tf.stack([tf.cast(step % (2 ** 31 - 1), tf.int32),
+                     7919 + tf.cast(replica, tf.int32)])
 
   def _bin_log_probs(self, shift, log_scale):
     """``log p_S(k)`` ``[B, T, K]`` of the logistic discretised on the μ-law bins."""
@@ -252,7 +264,7 @@ class ParallelWaveNet(GenerativeModel):
   def _objective(self, x, condition, training):
     x = self._check_data(x)
     condition = self._encode_condition(condition, tf.shape(x)[0])  # class ids → one-hot
-    z = self._noise(tf.shape(x, out_type=tf.int32))
+    z = self._noise(tf.shape(x, out_type=tf.int32), self._step_seed())
     kl, cross, student = self.distillation(z, condition)
     start = tf.minimum(self.teacher.loss_start, tf.shape(x)[1] - 1)
     kl, cross = kl[:, start:], cross[:, start:]

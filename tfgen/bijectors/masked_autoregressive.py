@@ -52,7 +52,10 @@ class MaskedAutoregressive(Bijector, tfb.MaskedAutoregressiveFlow):
         params=2, event_shape=[self._event_size], hidden_units=self._hidden_units,
         activation=activation, conditional=condition_size is not None,
         conditional_event_shape=None if condition_size is None else [condition_size],
-        name=f"{name}_made")
+        name=f"{name}_made",
+        # TFP builds its masked Dense layers in the network's own dtype, so
+        # it computes in float32 under a mixed-precision policy too.
+        dtype="float32")
     self.network.build([None, self._event_size])
     tfb.MaskedAutoregressiveFlow.__init__(
         self, shift_and_log_scale_fn=self._shift_and_log_scale, validate_args=validate_args,

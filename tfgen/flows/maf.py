@@ -99,7 +99,6 @@ class MAF(FlowModel):
 
   def __init__(self, image_shape=None, num_bijectors=5, hidden_units=(512, 512), activation="relu",
                permutation="reverse", actnorm=True, seed=0, n_bits=8, name=None, **kwargs):
-    _validation.full_precision(type(self).__name__)
     self.num_bijectors = _validation.positive_int(num_bijectors, "num_bijectors")
     self.hidden_units = [_validation.positive_int(u, "hidden_units entry") for u in hidden_units]
     self.activation, self.seed = activation, seed

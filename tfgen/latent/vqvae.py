@@ -203,7 +203,7 @@ class VQVAE(GenerativeModel):
                                                         -1)
     for layer in self.dec:
       h = layer(h) if isinstance(layer, ResidualStack) else tf.nn.relu(layer(h))
-    return self.dec_out(h) + 0.5
+    return tf.cast(self.dec_out(h), tf.float32) + 0.5   # float32 under mixed precision
 
   def _forward(self, x_scaled, training=False):
     quantized, codes = self._encode_float(x_scaled, training)

@@ -83,18 +83,21 @@ class MaskedMLP(keras.layers.Layer):
                              if condition_size else None)
 
   def call(self, x, mask=0, condition=None):
-    x = tf.convert_to_tensor(x, tf.float32)
+    # Under a mixed-precision policy the layer computes in its compute dtype
+    # (Keras casts the kernels); its outputs, the logits, are float32.
+    dtype = self.compute_dtype
+    x = tf.cast(x, dtype)
     mask = tf.convert_to_tensor(mask, tf.int32)
     h = x
     for l, (kernel, bias) in enumerate(zip(self.kernels, self.biases)):
-      m = tf.gather(self.masks[l], mask)          # [in, out], or [B, in, out] per example
+      m = tf.cast(tf.gather(self.masks[l], mask), dtype)   # [in, out], or [B, in, out]
       h = (h @ (kernel * m) if m.shape.rank == 2
            else tf.einsum("bi,bio->bo", h, kernel[None] * m)) + bias
       if l == 0 and condition is not None:
-        h += tf.cast(condition, tf.float32) @ self.condition_kernel
+        h += tf.cast(condition, dtype) @ self.condition_kernel
       if l + 1 < len(self.kernels):
         h = tf.nn.relu(h)
-    return tf.reshape(h, [-1, self.event_size, self.params])
+    return tf.cast(tf.reshape(h, [-1, self.event_size, self.params]), tf.float32)
 
   def get_config(self):
     return {**super().get_config(), "event_size": self.event_size,

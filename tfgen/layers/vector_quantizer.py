@@ -34,6 +34,11 @@ class VectorQuantizer(keras.layers.Layer):
   replica and shared). With ``ema=False`` the codebook is a trainable
   variable and the layer also adds the codebook loss ``‖sg(f) − z_k‖²``.
 
+  **Precision.** The layer always computes in float32 (its dtype policy is
+  ``'float32'`` unless one is passed): nearest-code distances and the EMA
+  statistics need it, so under a mixed-precision policy the encoder's
+  16-bit output is cast up here and the decoder casts it down again.
+
   ``statistics(codes)`` gives the batch's codebook usage (the fraction of
   codes used) and perplexity ``exp(−Σ p_k log p_k)``.
 
@@ -61,6 +66,7 @@ class VectorQuantizer(keras.layers.Layer):
 
   def __init__(self, num_codes=512, code_dim=64, commitment_cost=0.25, decay=0.99,
                epsilon=1e-5, ema=True, restart_threshold=1e-2, **kwargs):
+    kwargs.setdefault("dtype", "float32")
     super().__init__(**kwargs)
     self.num_codes = _validation.positive_int(num_codes, "num_codes")
     self.code_dim = _validation.positive_int(code_dim, "code_dim")
