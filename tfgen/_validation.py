@@ -188,17 +188,6 @@ def event_shape(event_size):
   return (positive_int(event_size, "event_size"),)
 
 
-def full_precision(model_name):
-  """Raises ``ValueError`` when a mixed-precision Keras policy is active, for
-  models that compute in float32 only (MADE: TFP's AutoregressiveNetwork)."""
-  from tfgen._keras import keras
-  policy = keras.mixed_precision.global_policy()
-  if policy.compute_dtype != "float32":
-    raise ValueError(f"{model_name} does not support the mixed-precision policy "
-                     f"{policy.name!r} yet (flows, PixelCNN and WaveNet do); build it under the "
-                     "'float32' policy.")
-
-
 def _check(condition_fn, message):
   """Raises ``ValueError(message)`` eagerly, or returns an Assert op in a graph."""
   if tf.executing_eagerly():

@@ -442,7 +442,7 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
       else:
         built = family.build(spec, sizes, stage_models)
       built.compile(default_optimizer(config["lr"]))
-    # After the build, so a model that refuses mixed precision only errs.
+    # After the build, so a model that cannot be built does not warn first.
     slow = config.get("mixed_precision") == "bfloat16" and precision.slow_bfloat16_reason()
     if slow:
       warn(f"tfgen train: warning: --mixed-precision bfloat16: {slow}")

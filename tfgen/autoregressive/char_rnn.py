@@ -161,10 +161,6 @@ class CharRNN(LikelihoodModel):
   def _event_dims(self, x):
     return tf.cast(tf.shape(x)[1], tf.float32)
 
-  def _step_count(self):
-    optimizer = getattr(self, "optimizer", None)
-    return optimizer.iterations if optimizer is not None else tf.constant(0, tf.int64)
-
   def _scheduled_logits(self, x, condition, training):
     """Logits of a scheduled-sampling pass: at step ``t`` the input is the true
     ``x_{t−1}`` with probability ``ε_i``, else the model's own sample of it."""

@@ -32,6 +32,10 @@ class NADE(LikelihoodModel):
   ``tf.while_loop`` (``method='cached'``, O(D·H)), or recomputes the whole
   network every step (``method='naive'``); both read the same Gumbel noise.
 
+  Precision: NADE computes in float32 under any Keras policy. Its running
+  pre-activation sums ``D`` terms, which 16-bit floats would round away at
+  image sizes, and its cost is only O(D·H).
+
   Args:
     event_size: ``D``, or an event shape (e.g. ``(28, 28, 1)``), flattened
       in raster order inside.

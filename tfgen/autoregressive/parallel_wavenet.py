@@ -217,8 +217,7 @@ class ParallelWaveNet(GenerativeModel):
     """The training noise's seed: the optimizer step and the replica. Drawn
     with Philox, so a step's noise is the same with and without XLA (whose
     default generator differs from TensorFlow's kernels) and on resume."""
-    optimizer = getattr(self, "optimizer", None)
-    step = optimizer.iterations if optimizer is not None else tf.constant(0, tf.int64)
+    step = self._step_count()
     ctx = tf.distribute.get_replica_context()
     replica = 0 if ctx is None else ctx.replica_id_in_sync_group
     return tf.stack([tf.cast(step % (2 ** 31 - 1), tf.int32),

@@ -217,6 +217,12 @@ class TrainingStep:
     x, condition, weight = self._unpack(data)
     return self._record(self._objective(x, condition, training=False)[1], weight=weight)
 
+  def _step_count(self):
+    """The optimizer's step (int64; 0 before ``compile``): a seed for
+    per-step randomness that is the same with and without XLA and on resume."""
+    optimizer = getattr(self, "optimizer", None)
+    return optimizer.iterations if optimizer is not None else tf.constant(0, tf.int64)
+
   def _data_dependent_init(self, x, batch_size):
     """Hook: initialise data-dependent layers from the first batch of ``x``."""
 
