@@ -4,7 +4,7 @@ PY ?= .venv/bin/python
 MINUTES ?= 10
 SEQ_MINUTES ?= 3
 
-.PHONY: bench test zoo
+.PHONY: bench test zoo accelerator
 bench:
 	$(PY) bench/training_throughput.py
 	$(PY) bench/training_throughput.py --isa avx2 --only tfgen_glow tfp_glow
@@ -29,3 +29,9 @@ test:
 # run exports the next version, cards in saved_models/NAME/MODEL_CARD.md).
 zoo:
 	$(PY) bench/zoo.py --parallel
+
+# One command on a GPU machine (after `pip install -e ".[gpu]"`): every
+# family's throughput, MFU, memory and sampling in at most 5 minutes.
+accelerator:
+	$(PY) bench/accelerator.py
+	$(PY) bench/report.py --readme

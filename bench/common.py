@@ -43,6 +43,23 @@ def machine():
           "cpu_model": model, "isa": isa}
 
 
+def matmul_peak(n=2048, repeat=10, dtype="float32", device=None):
+  """Best matmul rate of this machine (or of ``device``) in ``dtype``, FLOP/s."""
+  import contextlib
+  import tensorflow as tf
+  with tf.device(device) if device else contextlib.nullcontext():
+    a = tf.cast(tf.random.normal([n, n]), dtype)
+    b = tf.cast(tf.random.normal([n, n]), dtype)
+    f = tf.function(lambda: tf.reduce_sum(tf.cast(tf.matmul(a, b), tf.float32)))
+    f().numpy()
+    best = float("inf")
+    for _ in range(repeat):
+      start = time.perf_counter()
+      f().numpy()
+      best = min(best, time.perf_counter() - start)
+  return 2 * n ** 3 / best
+
+
 def param_count(model):
   """Number of trainable parameters of ``model``."""
   return int(sum(int(np.prod(v.shape)) for v in model.trainable_variables))
@@ -79,12 +96,12 @@ def recorded(section):
     return json.load(f).get(section, {})
 
 
-def record(section, values):
-  """Merges ``values`` under ``section`` in bench/results.json."""
+def record(section, values, path=RESULTS):
+  """Merges ``values`` under ``section`` in ``path`` (bench/results.json)."""
   data = {}
-  if os.path.exists(RESULTS):
-    with open(RESULTS) as f:
+  if os.path.exists(path):
+    with open(path) as f:
       data = json.load(f)
   data[section] = {**values, "machine": machine(), "date": time.strftime("%Y-%m-%d")}
-  with open(RESULTS, "w") as f:
+  with open(path, "w") as f:
     json.dump(data, f, indent=2)

@@ -444,6 +444,58 @@ def compression_table(r):
   return "\n".join(head + lines) + "\n"
 
 
+def _device(d):
+  if d["kind"] == "GPU":
+    return "%d× %s (%s peak %.0f / %.0f TFLOP/s float32 / mixed)" % (
+        d["count"], d["name"], d["peak_source"], d["peak"]["float32"] / 1e12,
+        d["peak"]["mixed"] / 1e12)
+  return "CPU (measured matmul peak %.0f / %.0f GFLOP/s float32 / bfloat16)" % (
+      d["peak"]["float32"] / 1e9, d["peak"]["mixed"] / 1e9)
+
+
+def _accelerator(r):
+  if r.get("smoke"):
+    return []
+  rows = []
+  for name, f in r["families"].items():
+    done = {k: c for k, c in f["configs"].items() if "examples_per_s" in c}
+    if not done:
+      continue
+    best = max(done, key=lambda k: done[k]["examples_per_s"])
+    cells = "; ".join("%s %.1f ex/s (MFU %.1f%%)" % (k, c["examples_per_s"], 100 * c["mfu"])
+                      for k, c in done.items())
+    memory = done[best].get("peak_memory_mb")
+    sample = f.get("sampling")
+    rows.append(("Training at a realistic size on %s: `%s` (%.1fM params, batch %d%s)" % (
+        _device(r["device"]), name, f["params"] / 1e6, f["batch"],
+        ", %d positions" % f["window"] if f.get("window") else ""),
+        cells + ("" if memory is None else "; peak memory %.0f MB" % memory)
+        + ("" if not sample else "; sampling %.2f examples/s" % sample["examples_per_s"]),
+        "", "best: %s" % best, "`bench/accelerator.py`", r))
+  rows.append(("Accelerator targets (%s)" % _device(r["device"]),
+               "; ".join("%s: %s" % kv for kv in r["targets"].items()),
+               "", "skipped: %s" % (", ".join(r["skipped"]) or "nothing"),
+               "`bench/accelerator.py`", r))
+  return rows
+
+
+def _input_pipeline(r):
+  rows = []
+  for name, d in r["datasets"].items():
+    rows.append(("Input pipeline alone, `%s` (batch %d%s), against what it feeds" % (
+        name, d["batch"], ", window %d" % d["window"] if d["window"] else ""),
+        "%.0f examples/s (first batch after %.1f s)" % (d["pipeline_examples_per_s"],
+                                                        d["first_batch_s"]),
+        "`%s` demo step here: %.1f ex/s; an H100 at %.0f%% MFU on the `%s` case "
+        "(%.2f GFLOP/example forward): %.0f ex/s" % (
+            d["model"], d["demo_step_examples_per_s_here"], 100 * r["mfu"], d["gpu_case"],
+            d["gpu_forward_flops_per_example"] / 1e9, d["h100_examples_per_s_at_40pct"]),
+        "%.1f× the H100's need (%s; target %.0f×)" % (
+            d["pipeline_over_gpu"], "met" if d["met"] else "missed", r["target"]),
+        "`bench/input_pipeline.py`", r))
+  return rows
+
+
 RENDERERS = {"training_throughput": _throughput, "training_throughput_jit": _throughput,
              "training_throughput_avx2": _throughput, "step_profile": _step_profile,
              "step_profile_avx2": _step_profile,
@@ -454,7 +506,8 @@ RENDERERS = {"training_throughput": _throughput, "training_throughput_jit": _thr
              "parallel_and_video": _parallel_and_video, "stock_optimizer": _stock_optimizer,
              "first_step": _first_step, "distribution_overhead": _distribution_overhead,
              "icons": _icons, "conditional_samples": _conditional_samples,
-             "compression": _compression}
+             "compression": _compression, "accelerator": _accelerator,
+             "input_pipeline": _input_pipeline}
 
 
 def describe_machine(m):

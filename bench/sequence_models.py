@@ -75,7 +75,7 @@ def _child(name, length, batch, steps):
 
 def throughput(args):
   from common import record
-  from training_throughput import matmul_peak
+  from common import matmul_peak
   peak = matmul_peak()
   result = {"matmul_peak_gflops": peak / 1e9, "models": {}}
   for name, length, batch in (("tfgen_transformer_dense", 256, 16),

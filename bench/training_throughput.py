@@ -34,21 +34,6 @@ PAIRS = (("tfgen_glow", "tfp_glow"), ("tfgen_glow_bf16", "tfp_glow"),
          ("tfgen_gated_pixelcnn_unet", "tfp_pixelcnn"))
 
 
-def matmul_peak(n=2048, repeat=10, dtype="float32"):
-  """Best matmul rate of this machine in ``dtype``, FLOP/s."""
-  import tensorflow as tf
-  a = tf.cast(tf.random.normal([n, n]), dtype)
-  b = tf.cast(tf.random.normal([n, n]), dtype)
-  f = tf.function(lambda: tf.reduce_sum(tf.cast(tf.matmul(a, b), tf.float32)))
-  f()
-  best = float("inf")
-  for _ in range(repeat):
-    start = time.perf_counter()
-    f().numpy()
-    best = min(best, time.perf_counter() - start)
-  return 2 * n ** 3 / best
-
-
 def forward_flops(peer, batch):
   """Float operations of one forward log_prob on ``batch`` images."""
   import tensorflow as tf
@@ -100,7 +85,7 @@ def main():
   if args.one:
     print(json.dumps(one(args.one, args.steps, args.batch, args.jit)))
     return
-  from common import ISA_ENV, machine, record
+  from common import ISA_ENV, machine, matmul_peak, record
   os.environ.update(ISA_ENV.get(args.isa, {}))  # the peak too, before TensorFlow loads
   peak, peak16 = matmul_peak(), matmul_peak(dtype="bfloat16")
   print(f"matmul peak of this machine: float32 {peak / 1e9:.1f}, bfloat16 {peak16 / 1e9:.1f} "

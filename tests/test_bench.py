@@ -81,3 +81,79 @@ def test_step_profile_sums_the_traced_ops_by_type(tmp_path):
   assert matmul > 0 and times["Sin"] > 0
   assert matmul > times["Sin"]                   # 256³ multiply-adds against 256² sines
   assert not [op for op in times if "::" in op or op.startswith("__")]  # executor spans left out
+
+
+def test_accelerator_knows_the_gpus_and_judges_the_targets():
+  acc = _bench_module("accelerator")
+  assert acc.datasheet_peak("NVIDIA H100 80GB HBM3")["mixed"] == 989.4e12
+  assert acc.datasheet_peak("NVIDIA H100 PCIe")["mixed"] == 756e12
+  assert acc.datasheet_peak("NVIDIA L40S")["mixed"] == 362e12     # not the L4's
+  assert acc.datasheet_peak("NVIDIA A100-SXM4-40GB")["float32"] == 156e12  # not the A10's
+  assert acc.datasheet_peak("Some New Accelerator") is None
+  gpu = {"kind": "GPU", "mixed_policy": "mixed_float16"}
+  rows = lambda g, t: {"glow": {"configs": {"mixed_float16+xla": {"mfu": g}}},
+                       "transformer": {"configs": {"mixed_float16+xla": {"mfu": t}}}}
+  verdict = acc.targets({"device": gpu, "smoke": False, "families": rows(0.45, 0.41),
+                         "tfd_pixelcnn": {"speedup_of_cached": 140.}})
+  assert verdict["mfu_40pct_transformer_glow_mixed_xla"].startswith("met")
+  assert verdict["pixelcnn_cached_100x_tfd"] == "met, 140x"
+  verdict = acc.targets({"device": gpu, "smoke": False, "families": rows(0.45, 0.3)})
+  assert verdict["mfu_40pct_transformer_glow_mixed_xla"].startswith("missed")
+  assert verdict["pixelcnn_cached_100x_tfd"].startswith("not measured")
+  cpu = acc.targets({"device": {"kind": "CPU"}, "smoke": False, "families": {}})
+  assert set(cpu.values()) == {"not measured: no GPU"}
+
+
+def _check_smoke(r, names, mirrored):
+  assert r["device"]["kind"] == "CPU" and r["device"]["mixed_policy"] == "mixed_bfloat16"
+  assert r["device"]["peak_source"] == "measured matmul" and r["device"]["peak"]["float32"] > 1e9
+  assert r["skipped"] == [] and set(r["families"]) == set(names)
+  for name, f in r["families"].items():
+    assert set(f["configs"]) == {"float32", "float32+xla", "mixed_bfloat16",
+                                 "mixed_bfloat16+xla"}, name
+    assert f["forward_flops_per_example"] > 0 and f["params"] > 0
+    for label, c in f["configs"].items():
+      assert c["finite"] and c["examples_per_s"] > 0 and 0 < c["mfu"] < 1, (name, label)
+      assert not c["loss_scaled"]                       # bfloat16 needs no loss scaling
+      if label.endswith("+xla"):
+        assert c["peak_memory_mb"] is None              # XLA's buffers are its own on a CPU
+      elif mirrored:                                    # the BFC allocator: statistics
+        assert c["peak_memory_mb"] > 0
+    assert f["sampling"]["examples_per_s"] > 0
+  assert set(r["targets"].values()) == {"not measured: no GPU"}
+  if "gated_pixelcnn" in names:
+    assert r["tfd_pixelcnn"]["speedup_of_cached"] > 0
+  if mirrored:
+    assert r["mirrored"]["replicas"] == 2 and r["mirrored"]["glow"]["batch"] == 8
+    assert r["mirrored"]["glow"]["scaling_efficiency"] > 0
+  else:
+    assert "mirrored" not in r
+
+
+def test_accelerator_smoke_run_measures_every_config(tmp_path, capsys):
+  """The one-command GPU benchmark at tiny sizes, in this process: the four
+  precision/XLA configs, FLOPs and MFU, sampling against tfd.PixelCNN."""
+  import json
+  acc = _bench_module("accelerator")
+  out = tmp_path / "results.json"
+  acc.main(["--smoke", "--only", "gated_pixelcnn", "--results", str(out)])
+  _check_smoke(json.loads(out.read_text())["accelerator"], ["gated_pixelcnn"], mirrored=False)
+  printed = capsys.readouterr().out
+  assert "gated_pixelcnn" in printed and "tfd.PixelCNN" in printed and "target" in printed
+
+
+@pytest.mark.slow  # a fresh process with two logical CPUs
+def test_accelerator_smoke_run_with_two_replicas_and_allocator_statistics(tmp_path):
+  import json
+  import os
+  import subprocess
+  import sys
+  out = tmp_path / "results.json"
+  env = {k: v for k, v in os.environ.items() if k != "TF_CPU_ALLOCATOR_USE_BFC"}
+  run = subprocess.run([sys.executable, str(BENCH / "accelerator.py"), "--smoke", "--only",
+                        "glow", "gated_pixelcnn", "--replicas", "2", "--results", str(out)],
+                       capture_output=True, text=True, timeout=600, env=env)
+  assert run.returncode == 0, run.stderr[-3000:]
+  _check_smoke(json.loads(out.read_text())["accelerator"], ["glow", "gated_pixelcnn"],
+               mirrored=True)
+  assert "2 replicas" in run.stdout

@@ -39,6 +39,15 @@ def test_train_run_fills_its_folder_and_the_folder_rebuilds_the_model(tmp_path, 
   assert family.name == "nice" and spec.name == "mnist" and config["status"] == "finished"
 
 
+@pytest.mark.slow  # two whole runs, one compiled by XLA
+def test_jit_compile_trains_the_run_under_xla_and_a_resume_takes_its_own_flag(tmp_path, mnist):
+  run, _ = _train(tmp_path / "run", mnist, jit_compile=True, export=False)
+  assert run.finished and run.model.jit_compile and run.config["jit_compile"] is True
+  resumed, _ = _train(tmp_path / "run", mnist, epochs=2, resume=True, export=False)
+  assert resumed.config["steps_trained"] == 4 and not resumed.model.jit_compile
+  assert resumed.config["jit_compile"] is False
+
+
 def test_mistakes_are_user_errors_before_the_folder_is_touched(tmp_path, mnist):
   out = tmp_path / "run"
   for kw, message in [(dict(sizes={"num_couplings": 0}), "num_couplings"),
@@ -50,7 +59,8 @@ def test_mistakes_are_user_errors_before_the_folder_is_touched(tmp_path, mnist):
                       (dict(steps_per_epoch=0), "steps_per_epoch"),
                       (dict(batch_size=10 ** 12), "batch_size"),
                       (dict(lr=float("nan")), "lr"),
-                      (dict(mixed_precision="int8"), "mixed_precision")]:
+                      (dict(mixed_precision="int8"), "mixed_precision"),
+                      (dict(jit_compile="yes"), "jit_compile")]:
     with pytest.raises(UserError, match=message):
       _train(out, mnist, **kw)
     assert not out.exists()

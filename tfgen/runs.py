@@ -256,7 +256,8 @@ def sampler(model, length, **options):
 
 
 def _check_settings(*, epochs, steps_per_epoch, batch_size, eval_batch_size, validation_steps,
-                    lr, max_minutes, seed, window, mixed_precision, sizes, stages):
+                    lr, max_minutes, seed, window, mixed_precision, sizes, stages,
+                    jit_compile):
   """UserError naming the first setting of :func:`train_run` that is out of range."""
   from tfgen import _validation
   from tfgen.data.catalog import MAX_BATCH, MAX_WINDOW  # data.load's bounds
@@ -279,6 +280,7 @@ def _check_settings(*, epochs, steps_per_epoch, batch_size, eval_batch_size, val
     if mixed_precision not in (None, "float16", "bfloat16"):
       raise ValueError(f"`mixed_precision` must be None, 'float16' or 'bfloat16', got "
                        f"{mixed_precision!r}.")
+    _validation.boolean(jit_compile, "jit_compile")
     for name, value in (("sizes", sizes), ("stages", stages)):
       if value is not None and not isinstance(value, dict):
         raise ValueError(f"`{name}` must be a dict, got {type(value).__name__}.")
@@ -311,7 +313,7 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
               window=None, mixed_precision=None, max_minutes=None, validation_steps=4,
               sizes=None, stages=None, resume=False, overwrite=False, export=True, verbose=1,
               log=print, warn=_stderr, columns=None, image_size=None, bits=8, strict=False,
-              conditional=False, init=None):
+              conditional=False, init=None, jit_compile=False):
   """Trains family ``model`` into run folder ``out``, as ``tfgen train`` does.
 
   Everything given is checked before the folder is touched. The run writes
@@ -340,6 +342,9 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
     mixed_precision: ``'float16'`` or ``'bfloat16'`` (the global Keras policy
       is set for the run and restored after it).
     max_minutes: a wall-clock budget (refused under a multi-worker strategy).
+    jit_compile: XLA-compile the training step (``compile(jit_compile=True)``;
+      every family compiles). A choice of this process, not of the model: a
+      resumed run takes the flag it is given.
     init: a run or an export (``saved_models/NAME``) of this family to start
       from: its architecture and weights are fine-tuned on ``data`` (no
       ``sizes``; ``conditional`` as the model was trained).
@@ -360,7 +365,8 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
   _check_settings(epochs=epochs, steps_per_epoch=steps_per_epoch, batch_size=batch_size,
                   eval_batch_size=eval_batch_size, validation_steps=validation_steps, lr=lr,
                   max_minutes=max_minutes, seed=seed, window=window,
-                  mixed_precision=mixed_precision, sizes=sizes, stages=stages)
+                  mixed_precision=mixed_precision, sizes=sizes, stages=stages,
+                  jit_compile=jit_compile)
   sizes = dict(sizes or {})
   if resume and overwrite:
     raise UserError("--resume and --overwrite exclude each other: continue the run, or "
@@ -401,6 +407,7 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
     source = dict(columns=columns, image_size=image_size, bits=bits, strict=strict)
     defaults = dict(columns=None, image_size=None, bits=8, strict=False)
     config["source"] = {k: v for k, v in source.items() if v != defaults[k]}
+  config["jit_compile"] = jit_compile
   with user_input():
     static = datasets.DATASETS.get(config["data"])
     if static is not None and static.needs_data_dir and not config["data_dir"]:
@@ -441,7 +448,7 @@ def train_run(out, model="glow", *, data=None, data_dir=None, epochs=3, steps_pe
           target.assign(value)
       else:
         built = family.build(spec, sizes, stage_models)
-      built.compile(default_optimizer(config["lr"]))
+      built.compile(default_optimizer(config["lr"]), jit_compile=jit_compile)
     # After the build, so a model that cannot be built does not warn first.
     slow = config.get("mixed_precision") == "bfloat16" and precision.slow_bfloat16_reason()
     if slow:
