@@ -23,9 +23,8 @@ What it measures, and how:
 - FLOPs: TensorFlow's profiler counts the float operations of the traced
   forward pass (``test_step`` on the batch, static shapes); a training step
   is counted as 3× that (the usual convention: the backward pass costs about
-  twice the forward). The profiler cannot count einsums; where a graph has
-  one, the count is the larger of the profiler's and 2·N per position
-  (Kaplan et al. 2020, arXiv:2001.08361). Each row says which.
+  twice the forward). The profiler has no count for einsums, so each is
+  added as 2 × the product of its index sizes. Each row says how.
 - MFU: the training FLOP/s over the device's peak in the policy's compute
   dtype: the datasheet's dense tensor-core peak for the GPUs in
   ``DATASHEET`` (TF32 for float32, which TensorFlow uses on Ampere and
@@ -86,18 +85,18 @@ RGB32, FMNIST = (32, 32, 3), (28, 28, 1)
 # measures those.
 CASES = {
     "glow": Case("glow", dict(image_shape=RGB32, levels=3, steps_per_level=16,
-                              hidden_channels=256), 64, sample=dict(n=64)),
+                              hidden_channels=256), 128, sample=dict(n=64)),
     "gated_pixelcnn": Case("gated_pixelcnn", dict(image_shape=FMNIST, filters=128,
-                                                  num_layers=15), 64, sample=dict(n=16)),
+                                                  num_layers=15), 128, sample=dict(n=16)),
     "transformer": Case("transformer", dict(context_length=1024, num_layers=12, d_model=512,
-                                            num_heads=8, attention="dense"), 8, window=1024,
+                                            num_heads=8, attention="dense"), 16, window=1024,
                         sample=dict(n=8, length=1024)),
     "transformer_strided": Case("transformer", dict(context_length=1024, num_layers=12,
                                                     d_model=512, num_heads=8,
-                                                    attention="strided"), 8, window=1024,
+                                                    attention="strided"), 16, window=1024,
                                 sample=dict(n=8, length=1024)),
     "wavenet": Case("wavenet", dict(num_layers_per_stack=10, num_stacks=3, residual_channels=64,
-                                    dilation_channels=64, skip_channels=256), 8, window=8192,
+                                    dilation_channels=64, skip_channels=256), 32, window=8192,
                     sample=dict(n=4, length=8000)),
     "vqvae": Case("vqvae", dict(image_shape=(64, 64, 3), levels=1, num_codes=512, code_dim=64,
                                 hidden_channels=128, num_residual_blocks=2), 64),
@@ -116,7 +115,7 @@ CASES = {
         base_layers=8), 32, sample=dict(n=16)),
     "video_pixel_network": Case("video_pixel_network", dict(
         video_shape=(10, 32, 32, 1), encoder_filters=64, encoder_layers=4, lstm_filters=64,
-        decoder_filters=64, decoder_layers=4), 8, sample=dict(n=2)),
+        decoder_filters=64, decoder_layers=4), 16, sample=dict(n=2)),
     "made": Case("made", dict(event_size=FMNIST, hidden_units=[2048, 2048]), 256,
                  sample=dict(n=64)),
     "nade": Case("nade", dict(event_size=FMNIST, hidden_units=500), 256, sample=dict(n=64)),
@@ -127,7 +126,7 @@ CASES = {
         sample=dict(n=8)),
     "pixelrnn": Case("pixelrnn", dict(image_shape=FMNIST, units=64, num_layers=4), 32,
                      sample=dict(n=16)),
-    "code_prior": Case("code_prior", dict(prior="pixelcnn", filters=128, num_layers=15), 64,
+    "vqvae_prior": Case("vqvae_prior", dict(prior="pixelcnn", filters=128, num_layers=15), 64,
                        stages={"vqvae": "vqvae"}, sample=dict(n=16)),
     "text_to_image": Case("text_to_image", dict(text_length=32, num_layers=8, d_model=256,
                                                 num_heads=8), 64, stages={"vqvae": "vqvae"},
@@ -219,22 +218,36 @@ def batch_of(model, name, batch, window):
   return x, y
 
 
-def forward_flops(model, x, y):
-  """``(float ops of one forward pass on the batch, how they were counted)``."""
+def _einsum_flops(op):
+  """2 × the product of every index's size: the multiply-adds of an einsum
+  whose operands have static shapes (TensorFlow's profiler counts none)."""
   import numpy as np
+  inputs, _ = op.get_attr("equation").decode().replace(" ", "").split("->")
+  sizes = {}
+  for term, tensor in zip(inputs.split(","), op.inputs):
+    shape = tensor.shape.as_list()
+    if "." in term or None in shape:
+      return None
+    sizes.update(zip(term, shape))
+  return 2 * int(np.prod(list(sizes.values()), dtype=np.int64))
+
+
+def forward_flops(model, x, y):
+  """``(float ops of one forward pass on the batch, how they were counted)``:
+  TensorFlow's profiler, plus each einsum counted from its shapes."""
   import tensorflow as tf
-  from common import param_count
   data = (tf.constant(x),) if y is None else (tf.constant(x), tf.constant(y))
   graph = tf.function(lambda *d: model.test_step(d if len(d) > 1 else d[0])) \
       .get_concrete_function(*data).graph
   opts = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
   opts["output"] = "none"
   counted = tf.compat.v1.profiler.profile(graph, options=opts).total_float_ops
-  if not any(op.type == "Einsum" for op in graph.get_operations()):
+  einsums = [_einsum_flops(op) for op in graph.get_operations() if op.type == "Einsum"]
+  if not einsums:
     return counted, "profiler"
-  positions = int(np.prod(x.shape))
-  rule = 2 * param_count(model) * positions
-  return max(counted, rule), "profiler" if counted >= rule else "2N per position"
+  if None in einsums:
+    return counted, "profiler (an einsum of unknown shape not counted)"
+  return counted + sum(einsums), "profiler + einsums from their shapes"
 
 
 def _memory_device(device):

@@ -1,5 +1,7 @@
 """Does the input pipeline keep up? For each real dataset, the examples/s of
-``tfgen.data.load`` alone (iterating batches, no model) against:
+``tfgen.data.load`` alone (no model; the batches consumed inside TensorFlow,
+by a ``Dataset.reduce``, as a training loop's iterator does, at the GPU
+case's batch and window) against:
 
 - the model step's examples/s on this machine (the family's demo size,
   trained on the same pipeline);
@@ -25,7 +27,7 @@ H100_BF16 = 989.4e12
 MFU = 0.4
 TARGET = 5.0
 
-# dataset -> (its training batch, the family trained on it, the accelerator case)
+# dataset -> (the demo's batch here, the family trained on it, the accelerator case)
 PAIRS = {
     "fashion_mnist": (64, "gated_pixelcnn", "gated_pixelcnn"),
     "icons": (64, "glow", "glow"),
@@ -36,20 +38,24 @@ PAIRS = {
 
 
 def pipeline_rate(name, batch, window, batches):
-  """``(examples/s over ``batches`` batches after the first, seconds to the
-  first batch)`` of the training pipeline."""
+  """``(examples/s over ``batches`` batches, seconds to the first batch)``
+  of the training pipeline, consumed in the graph (no Python per batch)."""
+  import tensorflow as tf
   from tfgen import data
   start = time.perf_counter()
-  it = iter(data.load(name, "train", batch, repeat=True, seed=0, window=window))
-  next(it)
+  ds = data.load(name, "train", batch, repeat=True, seed=0, window=window)
+  next(iter(ds))
   first = time.perf_counter() - start
+  count = tf.autograph.experimental.do_not_convert(
+      lambda n, b: n + tf.shape(tf.nest.flatten(b)[0], tf.int64)[0])
+  consume = lambda k: int(ds.take(k).reduce(tf.constant(0, tf.int64), count))
+  consume(10)
   start = time.perf_counter()
-  for _ in range(batches):
-    next(it)
-  return batch * batches / (time.perf_counter() - start), first
+  examples = consume(batches)
+  return examples / (time.perf_counter() - start), first
 
 
-def model_rate(name, family_name, batch, window, steps=20):
+def model_rate(name, family_name, batch, steps=20):
   """Examples/s of the family's demo-size training step on this pipeline."""
   from tfgen import data, models
   from tfgen.training import default_optimizer
@@ -57,7 +63,7 @@ def model_rate(name, family_name, batch, window, steps=20):
   model = family.build(data.info(name))
   model.compile(default_optimizer(1e-3))
   ds = data.load(name, "train", batch, repeat=True, seed=0,
-                 window=window or (model.default_window if model.is_sequence else None))
+                 window=model.default_window if model.is_sequence else None)
   model.fit(ds, steps_per_epoch=2, epochs=1, verbose=0)
   start = time.perf_counter()
   model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0)
@@ -84,18 +90,18 @@ def main():
   from common import record
   results = {"h100_bf16_peak": H100_BF16, "mfu": MFU, "target": TARGET, "datasets": {}}
   for name in args.only or PAIRS:
-    batch, family_name, case_name = PAIRS[name]
-    window = accelerator.CASES[case_name].window
+    demo_batch, family_name, case_name = PAIRS[name]
+    batch, window = accelerator.CASES[case_name].batch, accelerator.CASES[case_name].window
     try:
       rate, first = pipeline_rate(name, batch, window, args.batches)
     except (FileNotFoundError, ValueError) as e:
       print(f"{name}: not measured ({e})", flush=True)
       continue
-    step = model_rate(name, family_name, batch, window)
+    step = model_rate(name, family_name, demo_batch)
     gpu, flops = gpu_rate(case_name)
     r = {"batch": batch, "window": window, "pipeline_examples_per_s": rate,
          "first_batch_s": first, "model": family_name,
-         "demo_step_examples_per_s_here": step, "gpu_case": case_name,
+         "demo_batch": demo_batch, "demo_step_examples_per_s_here": step, "gpu_case": case_name,
          "gpu_forward_flops_per_example": flops, "h100_examples_per_s_at_40pct": gpu,
          "pipeline_over_gpu": rate / gpu, "met": rate >= TARGET * gpu}
     results["datasets"][name] = r

@@ -37,6 +37,30 @@ def test_training_split_shuffles_repeats_and_keeps_batch_shape(tmp_path):
   assert sorted(map(bytes, first)) == sorted(map(bytes, images))   # a permutation of one epoch
 
 
+@pytest.mark.parametrize("batch", [4, 64])
+def test_every_pass_is_a_new_permutation_and_seeds_reproduce(tmp_path, batch):
+  _mnist_dir(tmp_path, n=10)
+  load = lambda seed: np.concatenate([b.numpy()[..., 0].reshape(len(b), -1)[:, :8] for b in
+                                      data.load("mnist", "train", batch, data_dir=str(tmp_path),
+                                                repeat=True, seed=seed, labels=False).take(5)])
+  stream = load(0)
+  keys = [bytes(row) for row in stream]
+  passes = [keys[i:i + 10] for i in range(0, len(keys) - 9, 10)]
+  assert len(passes) >= 2 and all(len(set(p)) == 10 for p in passes)   # each pass: all ten
+  assert passes[0] != passes[1]                                      # reshuffled
+  assert np.array_equal(load(0), stream) and not np.array_equal(load(1), stream)
+
+
+def test_random_windows_start_uniformly_over_every_window():
+  from tfgen.data.windows import random_windows
+  clips = [np.arange(10), np.arange(100, 105), np.arange(200, 202)]   # 8 + 3 + 0 windows of 3
+  x = np.concatenate([b.numpy() for b in random_windows(clips, 3, 500, seed=0).take(22)])
+  assert x.dtype == np.int32 and (np.diff(x, axis=1) == 1).all()      # real, contiguous
+  starts, counts = np.unique(x[:, 0], return_counts=True)
+  assert starts.tolist() == list(range(8)) + [100, 101, 102]
+  assert counts.min() > 0.8 * 1000 and counts.max() < 1.2 * 1000      # 11000 draws, 11 starts
+
+
 def test_tfds_datasets_through_tfds(monkeypatch):
   import tensorflow_datasets as tfds
   monkeypatch.setattr(tfds_source, "online", lambda timeout=3.0: True)

@@ -1,6 +1,7 @@
 """``tfgen.data.load``: every dataset tfgen knows, as a tuned ``tf.data`` pipeline."""
 
 import dataclasses
+import math
 import os
 
 import numpy as np
@@ -161,15 +162,16 @@ def info(name, data_dir=None, columns=None, image_size=None, bits=8, strict=Fals
 
 
 def _images(base, split, data_dir):
-  """Unbatched ``(image uint8, label int64)`` and whether it should be cached."""
+  """``(images uint8 [N, H, W, C], labels int64 [N])`` in memory, or TFDS's
+  unbatched dataset of such pairs."""
   if base == "fashion_mnist":
-    return tf.data.Dataset.from_tensor_slices(fashion.load_fashion_mnist(split, data_dir)), False
+    return fashion.load_fashion_mnist(split, data_dir)
   if base == "mnist" and data_dir is not None:
     found = read_idx_split(data_dir, split)
     if found is not None:
-      return tf.data.Dataset.from_tensor_slices(found), False
+      return found
   how = _HOW_TO_GET[base]
-  return tfds_source.load(base, split, data_dir=data_dir, how_to_get=how), True
+  return tfds_source.load(base, split, data_dir=data_dir, how_to_get=how)
 
 
 def _sequences(spec, split, data_dir, sample_rate):
@@ -197,13 +199,17 @@ def _videos(spec, split, batch_size, data_dir, labels, shuffle, repeat, take, se
     raise ValueError(f"`encode` applies to image datasets; {spec.name!r} is video.")
   frames, size = spec.shape[0], spec.shape[1]
   count = None if take is None else min(take, moving.NUM_VIDEOS[split])
-  ds = tf.data.Dataset.from_generator(
-      moving.moving_fashion_mnist(split, frames, size, data_dir, count),
-      output_signature=tf.TensorSpec(spec.shape, tf.uint8))
+  generate = moving.moving_fashion_mnist(split, frames, size, data_dir, count)
+  if count is not None or np.prod(spec.shape) * moving.NUM_VIDEOS[split] <= 2 ** 27:
+    # Generated once per process and held in memory (<= 128 MB): batched by index.
+    videos = np.stack(list(generate()))
+    if spec.num_levels == 2:
+      videos = (videos >= 128).astype(np.uint8)
+    return _in_memory(videos, batch_size, shuffle, repeat, seed)
+  ds = tf.data.Dataset.from_generator(generate, output_signature=tf.TensorSpec(spec.shape,
+                                                                              tf.uint8))
   if spec.num_levels == 2:
     ds = ds.map(lambda x: tf.cast(x >= 128, tf.uint8))
-  if count is not None or np.prod(spec.shape) * moving.NUM_VIDEOS[split] <= 2 ** 27:
-    ds = ds.cache()        # generated once per process, then read from memory (<= 128 MB)
   if shuffle:
     ds = ds.shuffle(10000, seed=seed, reshuffle_each_iteration=True)
   if repeat:
@@ -212,14 +218,13 @@ def _videos(spec, split, batch_size, data_dir, labels, shuffle, repeat, take, se
 
 
 def _encoded(ds, encode, batch_size=500):
-  """Runs ``encode`` once over ``ds`` in batches and returns its results as an
-  unbatched in-memory dataset (e.g. images → VQ-VAE codes, computed once)."""
+  """Runs ``encode`` once over ``ds`` in batches and returns its results in
+  memory, as numpy arrays (e.g. images → VQ-VAE codes, computed once)."""
   parts = [tf.nest.map_structure(lambda t: tf.convert_to_tensor(t).numpy(), encode(batch))
            for batch in ds.batch(batch_size)]
   if not parts:
     raise ValueError("`encode`: the dataset is empty.")
-  joined = tf.nest.map_structure(lambda *xs: np.concatenate(xs, 0), *parts)
-  return tf.data.Dataset.from_tensor_slices(joined)
+  return tf.nest.map_structure(lambda *xs: np.concatenate(xs, 0), *parts)
 
 
 def _folder(name, data_dir, image_size, bits, strict):
@@ -233,7 +238,7 @@ def _folder(name, data_dir, image_size, bits, strict):
 
 
 def _table(spec, split, data_dir, columns, labels, encode, take):
-  """Unbatched rows of a table file (float32, or uint8 for small integers)."""
+  """The rows of a table file's split (float32, or uint8 for small integers)."""
   if labels:
     raise ValueError(f"Dataset {spec.name!r} has no labels.")
   if encode is not None:
@@ -243,7 +248,7 @@ def _table(spec, split, data_dir, columns, labels, encode, take):
   if take is not None:
     rows = rows[:take]
   dtype = np.float32 if found.num_levels is None else np.uint8
-  return tf.data.Dataset.from_tensor_slices(rows.astype(dtype))
+  return rows.astype(dtype)
 
 
 def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shuffle=None,
@@ -255,10 +260,11 @@ def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shu
   ``(images, labels)``), videos as uint8 ``[B, T, H, W, 1]``; audio and text as int32 ``[B, window]`` windows of
   μ-law codes or bytes. ``info(name)`` says which, and the number of levels.
 
-  The pipeline shuffles the training split (a 10 000-example buffer for
-  images, uniformly random windows for sequences), repeats when asked,
-  batches (dropping the last partial batch when repeating, so every step has
-  the same shape), caches TFDS data in memory after decoding, and
+  The pipeline shuffles the training split (images and table rows held in
+  memory: all of them, each epoch anew, a batch gathered at once; TFDS
+  streams: a 10 000-example buffer after caching the decoded data; sequences:
+  uniformly random windows), repeats when asked, batches (dropping the last
+  partial batch when repeating, so every step has the same shape), and
   prefetches. The test split of a sequence dataset is every non-overlapping
   window, in order, once.
 
@@ -326,12 +332,8 @@ def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shu
     raise ValueError(f"image_size, bits and strict apply to image folders (images, icons); "
                      f"dataset {name!r} is not one.")
   if spec.kind == "table":
-    ds = _table(spec, split, data_dir, columns, labels, encode, take)
-    if shuffle:
-      ds = ds.shuffle(10000, seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-      ds = ds.repeat()
-    return ds.batch(batch_size, drop_remainder=repeat).prefetch(tf.data.AUTOTUNE)
+    rows = _table(spec, split, data_dir, columns, labels, encode, take)
+    return _in_memory(rows, batch_size, shuffle, repeat, seed)
   if spec.kind == "video":
     return _videos(spec, split, batch_size, data_dir, labels, shuffle, repeat, take, seed,
                    encode)
@@ -350,7 +352,7 @@ def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shu
     return ds.batch(batch_size, drop_remainder=repeat).prefetch(tf.data.AUTOTUNE)
 
   if name.startswith("tfds:"):
-    ds, from_tfds = tfds_source.load_named(name[5:], split, data_dir), True
+    source = tfds_source.load_named(name[5:], split, data_dir)
   elif name in FOLDERS:
     found = _folder(name, data_dir, image_size, bits, strict)
     if labels and not found.class_names:
@@ -359,23 +361,74 @@ def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shu
     if not keep.any():
       raise ValueError(f"The {split} split of {data_dir or FOLDERS[name]!r} holds no images.")
     y = found.labels[keep] if found.labels is not None else np.zeros(int(keep.sum()), np.int64)
-    ds, from_tfds = tf.data.Dataset.from_tensor_slices((found.images[keep], y)), False
+    source = (found.images[keep], y)
   else:
-    base = name.replace("binarized_", "")
-    ds, from_tfds = _images(base, split, data_dir)
-  if take is not None:
-    ds = ds.take(take)
-  if spec.num_levels == 2:
-    ds = ds.map(lambda x, y: (tf.cast(x >= 128, tf.uint8), y))
-  if not labels:
-    ds = ds.map(lambda x, y: x)
+    source = _images(name.replace("binarized_", ""), split, data_dir)
+  binary = spec.num_levels == 2
+  if isinstance(source, tf.data.Dataset):      # TFDS: decoded as it streams
+    ds = source.take(take) if take is not None else source
+    if binary:
+      ds = ds.map(lambda x, y: (tf.cast(x >= 128, tf.uint8), y))
+    if not labels:
+      ds = ds.map(lambda x, y: x)
+    if encode is not None:
+      return _in_memory(_encoded(ds, encode), batch_size, shuffle, repeat, seed)
+    if cache:
+      ds = ds.cache()
+    if shuffle:
+      ds = ds.shuffle(10000, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+      ds = ds.repeat()
+    return ds.batch(batch_size, drop_remainder=repeat).prefetch(tf.data.AUTOTUNE)
+  x, y = (a[:take] for a in source) if take is not None else source
+  if binary:
+    x = (x >= 128).astype(np.uint8)
+  examples = (x, y) if labels else x
   if encode is not None:
-    ds = _encoded(ds, encode)
-  elif from_tfds and cache:
-    ds = ds.cache()
-  if shuffle:
-    ds = ds.shuffle(10000, seed=seed, reshuffle_each_iteration=True)
-  if repeat:
-    ds = ds.repeat()
-  return ds.batch(batch_size, drop_remainder=repeat).prefetch(tf.data.AUTOTUNE)
+    examples = _encoded(tf.data.Dataset.from_tensor_slices(examples), encode)
+  return _in_memory(examples, batch_size, shuffle, repeat, seed)
 
+
+def _in_memory(examples, batch_size, shuffle, repeat, seed):
+  """Batches of in-memory arrays (a nest of equal-length numpy arrays).
+
+  The pipeline's elements are whole batches of example indices, each batch
+  gathered at once: a per-example pipeline (``from_tensor_slices``, then
+  ``shuffle`` and ``batch``) costs tens of microseconds an example, this a
+  ``gather`` per batch (``bench/input_pipeline.py``). Shuffled, each pass
+  is a new stateless permutation of every example (from ``seed``, drawn at
+  random when None). Repeating, the passes follow one another as one stream
+  cut into whole batches (a batch may span two passes): chunks of
+  ``batch_size / gcd(n, batch_size)`` passes are batched at once, or, where
+  such a chunk would exceed 2^24 indices, each pass drops the examples
+  short of a whole batch (others each pass).
+  """
+  n = len(tf.nest.flatten(examples)[0])
+  tensors = tf.nest.map_structure(tf.constant, examples)
+  if seed is None:
+    seed = int(np.random.default_rng().integers(2 ** 31))
+  copies = 1                                          # permutations per chunk
+  if repeat:
+    copies = batch_size // math.gcd(n, batch_size)
+    if copies * n > 2 ** 24:
+      copies = -(-batch_size // n)
+
+  def order(epoch):
+    if not shuffle:
+      return tf.tile(tf.range(n, dtype=tf.int64), [copies])
+    return tf.concat([tf.random.experimental.stateless_shuffle(
+        tf.range(n, dtype=tf.int64), seed=tf.stack([tf.cast(seed, tf.int64),
+                                                    epoch * copies + k]))
+                      for k in range(copies)], 0)
+
+  gather = lambda i: tf.nest.map_structure(lambda t: tf.gather(t, i), tensors)
+  if repeat:
+    whole = copies * n // batch_size * batch_size
+    index = tf.data.Dataset.counter().flat_map(lambda e: tf.data.Dataset.from_tensor_slices(
+        tf.reshape(order(e)[:whole], [-1, batch_size])))
+  else:
+    first = order(tf.constant(0, tf.int64))
+    index = tf.data.Dataset.range(0, n, batch_size).map(
+        lambda start: first[start:start + batch_size])
+  # A gather is too cheap to pay for a parallel map's thread hand-offs.
+  return index.map(gather).prefetch(tf.data.AUTOTUNE)
