@@ -1,6 +1,6 @@
 """Are class-conditional samples of the requested class? Into bench/results.json.
 
-Run: .venv/bin/python bench/conditional_samples.py [--minutes 5] [--per-class 50]
+Run: .venv/bin/python bench/conditional_samples.py [--minutes 5] [--per-class 50] [--only glow]
 
 1. A small CNN classifier is trained on the real Fashion-MNIST training
    images (2 conv layers, 8 epochs, Adam); its test accuracy is recorded
@@ -9,9 +9,9 @@ Run: .venv/bin/python bench/conditional_samples.py [--minutes 5] [--per-class 50
    sizes, are each trained with ``tfgen.runs.train_run(conditional=True)``
    (what ``tfgen train MODEL --conditional`` runs) for ``--minutes``.
 3. ``--per-class`` samples of each of the 10 classes are drawn at
-   temperature 1 (Glow also at 0.7), as ``tfgen sample --condition all``
-   does, and classified: the score is the fraction assigned to the
-   requested class (chance: 10%).
+   temperatures 1 and 0.7 (for the PixelCNN: the logits divided by T), as
+   ``tfgen sample --condition all`` does, and classified: the score is the
+   fraction assigned to the requested class (chance: 10%).
 """
 
 import argparse
@@ -23,7 +23,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import machine, record  # noqa: E402
+from common import machine, record, recorded  # noqa: E402
 
 
 def classifier(epochs=8):
@@ -52,22 +52,24 @@ def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--minutes", type=float, default=5.0)
   parser.add_argument("--per-class", type=int, default=50)
+  parser.add_argument("--only", nargs="*", choices=["glow", "gated_pixelcnn"])
   args = parser.parse_args()
   start = time.perf_counter()
   net, accuracy = classifier()
   print(f"classifier: {accuracy:.4f} test accuracy on real images "
         f"({time.perf_counter() - start:.0f} s)", flush=True)
+  kept = recorded("conditional_samples").get("models", {}) if args.only else {}
   results = {"classifier_test_accuracy": accuracy, "minutes": args.minutes,
-             "per_class": args.per_class, "machine": machine(), "models": {}}
+             "per_class": args.per_class, "machine": machine(), "models": dict(kept)}
   labels = np.repeat(np.arange(10, dtype=np.int32), args.per_class)
   with tempfile.TemporaryDirectory() as tmp:
-    for name, temperatures in (("glow", (1.0, 0.7)), ("gated_pixelcnn", (1.0,))):
+    for name in args.only or ("glow", "gated_pixelcnn"):
       run = runs.train_run(os.path.join(tmp, name), name, data="fashion_mnist", epochs=1000,
                            steps_per_epoch=100, max_minutes=args.minutes, conditional=True,
                            export=False, verbose=0, log=lambda line: None)
-      row = {"steps": run.config["steps_trained"],
+      row = {"steps": run.config["steps_trained"], "minutes": args.minutes,
              "test_bits_per_dim": run.config["test"]["bits_per_dim"]}
-      for t in temperatures:
+      for t in (1.0, 0.7):
         draw = runs.sampler(run.model, None, condition=labels)
         samples = draw(len(labels), t, 0)
         hit = np.argmax(net.predict(samples, verbose=0), -1) == labels

@@ -12,10 +12,11 @@ case's batch and window) against:
 
 Target: the pipeline is at least 5× the GPU's consumption.
 
-    .venv/bin/python bench/input_pipeline.py [--batches 300] [--only fashion_mnist speech]
+    .venv/bin/python bench/input_pipeline.py [--batches 2000] [--only fashion_mnist speech]
 """
 
 import argparse
+import gc
 import os
 import sys
 import time
@@ -38,8 +39,9 @@ PAIRS = {
 
 
 def pipeline_rate(name, batch, window, batches):
-  """``(examples/s over ``batches`` batches, seconds to the first batch)``
-  of the training pipeline, consumed in the graph (no Python per batch)."""
+  """``(examples/s over ``batches`` batches, best of three, seconds to the
+  first batch)`` of the training pipeline, consumed in the graph (no Python
+  per batch)."""
   import tensorflow as tf
   from tfgen import data
   start = time.perf_counter()
@@ -50,9 +52,12 @@ def pipeline_rate(name, batch, window, batches):
       lambda n, b: n + tf.shape(tf.nest.flatten(b)[0], tf.int64)[0])
   consume = lambda k: int(ds.take(k).reduce(tf.constant(0, tf.int64), count))
   consume(10)
-  start = time.perf_counter()
-  examples = consume(batches)
-  return examples / (time.perf_counter() - start), first
+  best = 0.
+  for _ in range(3):                   # best of three: this shared VM has slow spells
+    start = time.perf_counter()
+    examples = consume(batches)
+    best = max(best, examples / (time.perf_counter() - start))
+  return best, first
 
 
 def model_rate(name, family_name, batch, steps=20):
@@ -83,23 +88,31 @@ def gpu_rate(case_name):
 
 def main():
   p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  p.add_argument("--batches", type=int, default=300, help="timed batches per dataset")
+  p.add_argument("--batches", type=int, default=2000, help="timed batches per dataset")
   p.add_argument("--only", nargs="*", choices=sorted(PAIRS))
   args = p.parse_args()
   import accelerator
-  from common import record
-  results = {"h100_bf16_peak": H100_BF16, "mfu": MFU, "target": TARGET, "datasets": {}}
-  for name in args.only or PAIRS:
-    demo_batch, family_name, case_name = PAIRS[name]
-    batch, window = accelerator.CASES[case_name].batch, accelerator.CASES[case_name].window
+  from common import record, recorded
+  results = {"h100_bf16_peak": H100_BF16, "mfu": MFU, "target": TARGET,
+             "datasets": dict(recorded("input_pipeline").get("datasets", {})) if args.only
+             else {}}
+  names = args.only or list(PAIRS)
+  # Every pipeline first, each alone: a model's fit leaves prefetching
+  # threads behind that would take the CPU from the next pipeline.
+  rates = {}
+  for name in names:
+    case = accelerator.CASES[PAIRS[name][2]]
     try:
-      rate, first = pipeline_rate(name, batch, window, args.batches)
+      rates[name] = pipeline_rate(name, case.batch, case.window, args.batches)
     except (FileNotFoundError, ValueError) as e:
       print(f"{name}: not measured ({e})", flush=True)
-      continue
+    gc.collect()
+  for name, (rate, first) in rates.items():
+    demo_batch, family_name, case_name = PAIRS[name]
+    case = accelerator.CASES[case_name]
     step = model_rate(name, family_name, demo_batch)
     gpu, flops = gpu_rate(case_name)
-    r = {"batch": batch, "window": window, "pipeline_examples_per_s": rate,
+    r = {"batch": case.batch, "window": case.window, "pipeline_examples_per_s": rate,
          "first_batch_s": first, "model": family_name,
          "demo_batch": demo_batch, "demo_step_examples_per_s_here": step, "gpu_case": case_name,
          "gpu_forward_flops_per_example": flops, "h100_examples_per_s_at_40pct": gpu,

@@ -385,13 +385,15 @@ def _icons(r):
 
 
 def _conditional_samples(r):
-  cells = "; ".join(
-      "%s: %s (%d steps)" % (LABELS.get("tfgen_" + n, n), ", ".join(
-          "%.0f%% at T=%s" % (100 * v, k.split("_T")[1]) for k, v in m.items()
-          if k.startswith("correct_at")), m["steps"]) for n, m in r["models"].items())
-  return [("Class-conditional samples (`--conditional`, Fashion-MNIST, %g min of training "
-           "each) assigned the requested class by a CNN with %.1f%% test accuracy on real "
-           "images" % (r["minutes"], 100 * r["classifier_test_accuracy"]), cells,
+  def cell(n, m):
+    scores = ", ".join("%.0f%% at T=%s" % (100 * v, k.split("_T")[1]) for k, v in m.items()
+                       if k.startswith("correct_at"))
+    budget = "%d steps" % m["steps"] + (", %g min" % m["minutes"] if "minutes" in m else "")
+    return "%s: %s (%s)" % (LABELS.get("tfgen_" + n, n), scores, budget)
+  cells = "; ".join(cell(n, m) for n, m in r["models"].items())
+  return [("Class-conditional samples (`--conditional`, Fashion-MNIST, demo sizes) assigned "
+           "the requested class by a CNN with %.1f%% test accuracy on real "
+           "images" % (100 * r["classifier_test_accuracy"]), cells,
            "chance 10%", "", "`bench/conditional_samples.py`", r)]
 
 

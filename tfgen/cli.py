@@ -438,8 +438,10 @@ def cmd_list(args):
   for line in _table([[s.name, s.kind, shape(s),
                        f"{s.num_levels} levels" if s.num_levels else "real or levels",
                        s.source] for s in data.DATASETS.values()]
-                     + [["tfds:NAME[:CONFIG]", "image", "per dataset", "256 levels",
-                         "a prepared TFDS image dataset (data_dir = its TFDS data folder)"]]):
+                     + [["tfds:NAME[:CONFIG]", "image/audio/text", "per dataset", "256 levels",
+                         "a prepared TFDS dataset: its first Image feature (and ClassLabel), "
+                         "else its first Audio (mu-law, 8 kHz) or Text (bytes) feature "
+                         "(data_dir = its TFDS data folder)"]]):
     print(line)
   return 0
 

@@ -134,12 +134,14 @@ def info(name, data_dir=None, columns=None, image_size=None, bits=8, strict=Fals
   :func:`tfgen.data.image_folder.read_folder`'s.
   """
   if isinstance(name, str) and name.startswith("tfds:"):
-    shape, names, _ = tfds_source.describe(name[5:], data_dir)
-    return DatasetSpec(name, "image", shape, 256, len(names) if names else None,
+    found = tfds_source.describe(name[5:], data_dir)
+    names = found["class_names"]
+    return DatasetSpec(name, found["kind"], found["shape"], 256, len(names) if names else None,
+                       sample_rate=8000 if found["kind"] == "audio" else None,
                        source="TFDS (data_dir = a TFDS data folder)", class_names=names)
   if name not in DATASETS:
     raise ValueError(f"Unknown dataset {name!r}; available: {', '.join(DATASETS)} (or "
-                     "tfds:NAME[:CONFIG] for a prepared TFDS image dataset).")
+                     "tfds:NAME[:CONFIG] for a prepared TFDS dataset of images, audio or text).")
   spec = DATASETS[name]
   if columns is not None and spec.kind != "table":
     raise ValueError(f"`columns` chooses the columns of a table; dataset {name!r} is "
@@ -175,6 +177,8 @@ def _images(base, split, data_dir):
 
 
 def _sequences(spec, split, data_dir, sample_rate):
+  if spec.name.startswith("tfds:"):
+    return tfds_source.load_sequences(spec.name[5:], split, data_dir, sample_rate)
   if spec.name == "fortunes":
     return split_files(read_fortunes(data_dir), split)
   if spec.kind == "text":

@@ -79,38 +79,100 @@ def image_features(builder):
   return image, label
 
 
+def sequence_feature(builder):
+  """``(kind, key)`` of the first Audio (``'audio'``) or Text (``'text'``)
+  feature of a TFDS builder, or ``(None, None)``."""
+  import tensorflow_datasets as tfds
+  for key, feature in builder.info.features.items():
+    if isinstance(feature, tfds.features.Audio):
+      return "audio", key
+    if isinstance(feature, tfds.features.Text):
+      return "text", key
+  return None, None
+
+
 def describe(name, data_dir=None):
-  """``(shape, class names or None, splits)`` of TFDS image dataset ``NAME[:CONFIG]``.
+  """What TFDS dataset ``NAME[:CONFIG]`` holds, for tfgen: a dict with
+  ``kind`` (``'image'``, ``'audio'`` or ``'text'``: its first Image
+  feature, else its first Audio or Text feature), ``shape`` (images),
+  ``class_names`` (images with a ClassLabel, else None), ``sample_rate``
+  (audio) and ``splits``.
 
   Raises:
     FileNotFoundError: not prepared (the message says where TFDS looked and
       how to prepare it).
-    ValueError: no image feature, or images of no fixed size.
+    ValueError: no image, audio or text feature; images of no fixed size;
+      audio whose sample rate TFDS does not record.
   """
   builder = _builder(name, data_dir)
+  splits = tuple(builder.info.splits.keys())
   image, label = image_features(builder)
   if image is None:
-    raise ValueError(f"TFDS dataset {name!r} has no image feature (tfds: datasets of images "
-                     f"are supported; it has {', '.join(builder.info.features.keys())}).")
+    kind, key = sequence_feature(builder)
+    if kind is None:
+      raise ValueError(f"TFDS dataset {name!r} has no image, audio or text feature (it has "
+                       f"{', '.join(builder.info.features.keys())}).")
+    rate = getattr(builder.info.features[key], "sample_rate", None) if kind == "audio" else None
+    if kind == "audio" and not rate:
+      raise ValueError(f"TFDS dataset {name!r}: its audio feature {key!r} records no sample "
+                       "rate, so it cannot be resampled.")
+    return {"kind": kind, "shape": None, "class_names": None, "sample_rate": rate,
+            "splits": splits}
   shape = tuple(builder.info.features[image].shape)
   if None in shape:
     raise ValueError(f"TFDS dataset {name!r} has images of varying size {shape}; tfgen needs "
                      "one size (an image folder takes --image-size).")
   names = tuple(builder.info.features[label].names) if label else None
-  return shape, names, tuple(builder.info.splits.keys())
+  return {"kind": "image", "shape": shape, "class_names": names, "sample_rate": None,
+          "splits": splits}
+
+
+def _split(builder, name, split):
+  """``split``, or ``validation`` for a missing ``test``; ValueError otherwise."""
+  splits = builder.info.splits.keys()
+  if split in splits:
+    return split
+  if split == "test" and "validation" in splits:
+    return "validation"
+  raise ValueError(f"TFDS dataset {name!r} has no {split!r} split (it has "
+                   f"{', '.join(splits)}).")
+
+
+def load_sequences(name, split, data_dir=None, sample_rate=8000, levels=256):
+  """The examples of TFDS audio or text dataset ``NAME[:CONFIG]``'s split as
+  a list of integer arrays: audio downmixed to mono, resampled to
+  ``sample_rate`` and μ-law encoded to ``levels`` codes (integer samples
+  scaled by their type's range first); text as its UTF-8 bytes."""
+  from tfgen import audio
+  builder = _builder(name, data_dir)
+  kind, key = sequence_feature(builder)
+  if kind is None:
+    raise ValueError(f"TFDS dataset {name!r} has no audio or text feature.")
+  import tensorflow_datasets as tfds
+  out = []
+  rows = tfds.as_numpy(builder.as_dataset(split=_split(builder, name, split),
+                                          shuffle_files=False))
+  for row in rows:
+    value = row[key]
+    if kind == "text":
+      out.append(np.frombuffer(bytes(value), np.uint8).astype(np.int32))
+      continue
+    samples = np.asarray(value)
+    if np.issubdtype(samples.dtype, np.integer):
+      samples = samples / float(np.iinfo(samples.dtype).max + 1)
+    if samples.ndim == 2:
+      samples = samples.mean(axis=1)
+    samples = audio.resample(samples.astype(np.float32),
+                             builder.info.features[key].sample_rate, sample_rate)
+    out.append(audio.mu_law_encode(np.clip(samples, -1., 1.), levels).numpy())
+  return [c for c in out if len(c)]
 
 
 def load_named(name, split, data_dir=None):
   """``(image uint8, label int64)`` pairs of TFDS image dataset ``NAME[:CONFIG]``
   (label 0 when it has none); ``test`` falls back to ``validation``."""
   builder = _builder(name, data_dir)
-  splits = builder.info.splits.keys()
-  if split not in splits:
-    if split == "test" and "validation" in splits:
-      split = "validation"
-    else:
-      raise ValueError(f"TFDS dataset {name!r} has no {split!r} split (it has "
-                       f"{', '.join(splits)}).")
+  split = _split(builder, name, split)
   image, label = image_features(builder)
   ds = builder.as_dataset(split=split, shuffle_files=False)
   return ds.map(lambda d: (tf.cast(d[image], tf.uint8),
