@@ -192,6 +192,9 @@ def test_a_blob_for_another_model_is_refused(coded):
   perturb(other, seed=9)
   with pytest.raises(compression.CompressionError, match="another model"):
     compression.decompress(other, blob)
+  # A model that cannot code at all (a flow) did not make it either: said so.
+  with pytest.raises(compression.CompressionError, match="another model"):
+    compression.decompress(models.FAMILIES["glow"].build_tiny(models.FAMILIES), blob)
 
 
 def _recrc(body):

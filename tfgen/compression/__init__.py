@@ -252,9 +252,9 @@ def decompress(model, blob, *, with_condition=False, stats=None):
       whose CRC differs (other numerics: another TF build or device).
   """
   start = time.perf_counter()
-  _check_model(model)
   header, words = container.unpack(blob)
   try:
+    # The model first: a model that cannot code (a flow) did not make it either.
     if header["fingerprint"] != fingerprint(model):
       raise CompressionError(
           f"the blob was made with another model ({header['family']}, fingerprint "
@@ -272,6 +272,7 @@ def decompress(model, blob, *, with_condition=False, stats=None):
     if isinstance(e, CompressionError):
       raise
     raise CompressionError("the blob's header is corrupted.") from None
+  _check_model(model)
   condition = (None if header.get("condition") is None
                else container.read_array_field(header["condition"]))
   lengths = (None if header.get("lengths") is None
