@@ -51,10 +51,12 @@ def test_every_pass_is_a_new_permutation_and_seeds_reproduce(tmp_path, batch):
   assert np.array_equal(load(0), stream) and not np.array_equal(load(1), stream)
 
 
-def test_random_windows_start_uniformly_over_every_window():
+@pytest.mark.parametrize("batch", [100, 1000])   # one slice per window; one gather
+def test_random_windows_start_uniformly_over_every_window(batch):
   from tfgen.data.windows import random_windows
   clips = [np.arange(10), np.arange(100, 105), np.arange(200, 202)]   # 8 + 3 + 0 windows of 3
-  x = np.concatenate([b.numpy() for b in random_windows(clips, 3, 500, seed=0).take(22)])
+  x = np.concatenate([b.numpy() for b in random_windows(clips, 3, batch, seed=0)
+                      .take(11000 // batch)])
   assert x.dtype == np.int32 and (np.diff(x, axis=1) == 1).all()      # real, contiguous
   starts, counts = np.unique(x[:, 0], return_counts=True)
   assert starts.tolist() == list(range(8)) + [100, 101, 102]

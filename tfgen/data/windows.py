@@ -15,6 +15,10 @@ def _check(clips, window):
   return lengths
 
 
+# Batches of up to this many windows copy each window as one slice.
+_SLICED = 256
+
+
 def random_windows(clips, window, batch_size, seed=None):
   """An endless dataset of int32 ``[batch_size, window]`` windows.
 
@@ -45,9 +49,12 @@ def random_windows(clips, window, batch_size, seed=None):
     u = tf.random.stateless_uniform([batch_size], seed=seed_pair + 1, dtype=tf.float64)
     start = tf.minimum(tf.cast(u * tf.cast(span, tf.float64), tf.int64), span - 1)
     begin = tf.gather(offsets, clip) + start
-    # One contiguous copy per window (a gather of every element would index each).
-    return tf.cast(tf.stack([flat[begin[i]:begin[i] + window] for i in range(batch_size)]),
-                   tf.int32)
+    if batch_size <= _SLICED:
+      # One contiguous copy per window: 3-4x faster than indexing every element.
+      windows = tf.stack([flat[begin[i]:begin[i] + window] for i in range(batch_size)])
+    else:   # a graph of one slice per window would grow with the batch
+      windows = tf.gather(flat, begin[:, None] + tf.range(window, dtype=tf.int64)[None])
+    return tf.cast(windows, tf.int32)
 
   if seed is None:
     seed = int(np.random.default_rng().integers(2 ** 31))
