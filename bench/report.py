@@ -446,6 +446,23 @@ def compression_table(r):
   return "\n".join(head + lines) + "\n"
 
 
+def _sample_quality(r):
+  rows = []
+  for name, m in r["models"].items():
+    cells = "; ".join("T=%s: %.1f%% confident, class entropy %.2f, Fréchet %.1f" % (
+        k[1:], 100 * v["confident"], v["class_entropy"], v["frechet"])
+        for k, v in m.items() if k.startswith("T"))
+    rows.append(("Sample quality, %d Fashion-MNIST samples of `%s`, scored by a CNN (%.1f%% "
+                 "test accuracy on real images): share classified with confidence ≥ 0.9, "
+                 "entropy of the class histogram (log 10 = %.2f), Fréchet distance in the "
+                 "CNN's features (not Inception FID)" % (
+                     r["n"], name,
+                     100 * r["classifier_test_accuracy"], r["log_10"]),
+                 cells, "real training images: Fréchet %.1f" % r["frechet_real"], "",
+                 "`bench/sample_quality.py`", r))
+  return rows
+
+
 def _device(d):
   if d["kind"] == "GPU":
     return "%d× %s (%s peak %.0f / %.0f TFLOP/s float32 / mixed)" % (
@@ -509,7 +526,7 @@ RENDERERS = {"training_throughput": _throughput, "training_throughput_jit": _thr
              "first_step": _first_step, "distribution_overhead": _distribution_overhead,
              "icons": _icons, "conditional_samples": _conditional_samples,
              "compression": _compression, "accelerator": _accelerator,
-             "input_pipeline": _input_pipeline}
+             "input_pipeline": _input_pipeline, "sample_quality": _sample_quality}
 
 
 def describe_machine(m):
