@@ -142,3 +142,12 @@ def resample(samples, rate_in, rate_out):
   out = np.zeros(n_out // 2 + 1, complex)
   out[:keep] = spectrum[:keep]
   return (np.fft.irfft(out, n_out) * (n_out / len(x))).astype(np.float32)
+
+
+def resampled_codes(samples, rate_in, rate_out, levels=256):
+  """A 1-D signal in [-1, 1] as the codes tfgen's audio models take:
+  resampled from ``rate_in`` to ``rate_out`` Hz (:func:`resample`), clipped
+  to [-1, 1] (the resampler can ring past it) and μ-law encoded to
+  ``levels`` codes; a numpy int32 array."""
+  x = resample(samples, rate_in, rate_out)
+  return mu_law_encode(np.clip(x, -1., 1.), levels).numpy()

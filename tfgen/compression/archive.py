@@ -149,8 +149,7 @@ def compress_files(model, kind, paths, *, config=None, sample_rate=None, batch_s
         entry = {"kind": "text", "name": _unique(os.path.basename(path), names)}
       else:
         samples, rate = audio.read_wav(path)
-        samples = audio.resample(samples.numpy(), rate, sample_rate)
-        codes = audio.mu_law_encode(np.clip(samples, -1., 1.), model.num_levels).numpy()
+        codes = audio.resampled_codes(samples.numpy(), rate, sample_rate, model.num_levels)
         entry = {"kind": "wav", "name": _unique(os.path.basename(path), names),
                  "rate": int(sample_rate), "input_rate": int(rate)}
       if not len(codes):

@@ -214,11 +214,7 @@ def _videos(spec, split, batch_size, data_dir, labels, shuffle, repeat, take, se
                                                                               tf.uint8))
   if spec.num_levels == 2:
     ds = ds.map(lambda x: tf.cast(x >= 128, tf.uint8))
-  if shuffle:
-    ds = ds.shuffle(10000, seed=seed, reshuffle_each_iteration=True)
-  if repeat:
-    ds = ds.repeat()
-  return ds.batch(batch_size, drop_remainder=repeat).prefetch(tf.data.AUTOTUNE)
+  return _streamed(ds, batch_size, shuffle, repeat, seed)
 
 
 def _encoded(ds, encode, batch_size=500):
@@ -350,10 +346,8 @@ def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shu
     seqs = _sequences(spec, split, data_dir, sample_rate)
     if split == "train" and shuffle:
       return random_windows(seqs, window, batch_size, seed)
-    ds = fixed_windows(seqs, window, batch_size).unbatch()
-    if repeat:
-      ds = ds.repeat()
-    return ds.batch(batch_size, drop_remainder=repeat).prefetch(tf.data.AUTOTUNE)
+    return _streamed(fixed_windows(seqs, window, batch_size).unbatch(), batch_size,
+                     shuffle=False, repeat=repeat, seed=seed)
 
   if name.startswith("tfds:"):
     source = tfds_source.load_named(name[5:], split, data_dir)
@@ -377,13 +371,7 @@ def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shu
       ds = ds.map(lambda x, y: x)
     if encode is not None:
       return _in_memory(_encoded(ds, encode), batch_size, shuffle, repeat, seed)
-    if cache:
-      ds = ds.cache()
-    if shuffle:
-      ds = ds.shuffle(10000, seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-      ds = ds.repeat()
-    return ds.batch(batch_size, drop_remainder=repeat).prefetch(tf.data.AUTOTUNE)
+    return _streamed(ds.cache() if cache else ds, batch_size, shuffle, repeat, seed)
   x, y = (a[:take] for a in source) if take is not None else source
   if binary:
     x = (x >= 128).astype(np.uint8)
@@ -391,6 +379,17 @@ def load(name, split="train", batch_size=64, data_dir=None, *, labels=False, shu
   if encode is not None:
     examples = _encoded(tf.data.Dataset.from_tensor_slices(examples), encode)
   return _in_memory(examples, batch_size, shuffle, repeat, seed)
+
+
+def _streamed(ds, batch_size, shuffle, repeat, seed):
+  """Batches of an unbatched dataset that is not held in memory (TFDS, large
+  generated videos, evaluation windows): a 10 000-example shuffle buffer,
+  repeated when asked (the last partial batch dropped then), prefetched."""
+  if shuffle:
+    ds = ds.shuffle(10000, seed=seed, reshuffle_each_iteration=True)
+  if repeat:
+    ds = ds.repeat()
+  return ds.batch(batch_size, drop_remainder=repeat).prefetch(tf.data.AUTOTUNE)
 
 
 def _in_memory(examples, batch_size, shuffle, repeat, seed):

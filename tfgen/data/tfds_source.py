@@ -162,9 +162,8 @@ def load_sequences(name, split, data_dir=None, sample_rate=8000, levels=256):
       samples = samples / float(np.iinfo(samples.dtype).max + 1)
     if samples.ndim == 2:
       samples = samples.mean(axis=1)
-    samples = audio.resample(samples.astype(np.float32),
-                             builder.info.features[key].sample_rate, sample_rate)
-    out.append(audio.mu_law_encode(np.clip(samples, -1., 1.), levels).numpy())
+    out.append(audio.resampled_codes(samples, builder.info.features[key].sample_rate,
+                                     sample_rate, levels))
   return [c for c in out if len(c)]
 
 

@@ -3,7 +3,6 @@
 import glob
 import os
 
-import numpy as np
 
 from tfgen import audio
 
@@ -35,10 +34,9 @@ def load_wav_folder(directory, sample_rate=8000, levels=256, min_samples=1):
     except ValueError as e:
       problems.append(str(e))
       continue
-    samples = audio.resample(samples.numpy(), rate, sample_rate)
-    if len(samples) < min_samples:
-      continue
-    clips.append(audio.mu_law_encode(np.clip(samples, -1., 1.), levels).numpy())
+    codes = audio.resampled_codes(samples.numpy(), rate, sample_rate, levels)
+    if len(codes) >= min_samples:
+      clips.append(codes)
   if problems:
     raise ValueError(f"{len(problems)} of {len(paths)} WAV files cannot be used:\n  "
                      + "\n  ".join(problems[:20]))
