@@ -83,6 +83,14 @@ def test_step_profile_sums_the_traced_ops_by_type(tmp_path):
   assert not [op for op in times if "::" in op or op.startswith("__")]  # executor spans left out
 
 
+def test_accelerator_measures_every_registered_family():
+  """A family added to the registry needs a realistic size in CASES."""
+  from tfgen import models
+  acc = _bench_module("accelerator")
+  assert {c.family for c in acc.CASES.values()} == set(models.FAMILIES)
+  assert set(acc.SMOKE) <= set(acc.CASES) and set(acc.MIRRORED) <= set(acc.CASES)
+
+
 def test_accelerator_knows_the_gpus_and_judges_the_targets():
   acc = _bench_module("accelerator")
   assert acc.datasheet_peak("NVIDIA H100 80GB HBM3")["mixed"] == 989.4e12
